@@ -1,0 +1,231 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxHTTPBody caps how much of a response body is read and matched.
+const maxHTTPBody = 1 << 20
+
+// maxHTTPHeaderBytes caps response headers so a hostile server cannot make
+// the monitor buffer megabytes.
+const maxHTTPHeaderBytes = 256 << 10
+
+var errTooManyRedirects = errors.New("too many redirects")
+
+// HTTPConfig configures an HTTPProber.
+type HTTPConfig struct {
+	Clock     Clock          // default SystemClock
+	RootCAs   *x509.CertPool // default: the system pool
+	UserAgent string         // default "outpost"
+}
+
+// HTTPProber sends one HTTP request per probe over a fresh connection, which
+// is what a customer's first request sees.
+type HTTPProber struct {
+	clock     Clock
+	rootCAs   *x509.CertPool
+	userAgent string
+}
+
+var _ Prober = (*HTTPProber)(nil)
+
+// NewHTTP returns an HTTP(S) prober.
+func NewHTTP(c HTTPConfig) *HTTPProber {
+	if c.Clock == nil {
+		c.Clock = SystemClock{}
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "outpost"
+	}
+	return &HTTPProber{clock: c.Clock, rootCAs: c.RootCAs, userAgent: c.UserAgent}
+}
+
+// Probe implements Prober.
+func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
+	start := p.clock.Now()
+	o := t.Options
+	tracer := newHTTPTracer(p.clock)
+	req, err := p.newRequest(httptrace.WithClientTrace(ctx, tracer.trace()), t)
+	if err != nil {
+		return failure(start, since(p.clock, start), ClassProtocol, "build request: %v", err)
+	}
+	transport := &http.Transport{
+		Proxy:                  nil, // probe the target itself, never via an environment proxy
+		DialContext:            (&net.Dialer{}).DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: o.InsecureSkipVerify, ServerName: o.ServerName},
+		DisableKeepAlives:      true,
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: maxHTTPHeaderBytes,
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		if o.MaxRedirects <= 0 {
+			return http.ErrUseLastResponse
+		}
+		if len(via) > o.MaxRedirects {
+			return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, o.MaxRedirects)
+		}
+		return nil
+	}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return p.requestFailed(start, tracer, err)
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))
+	tracer.bodyDone()
+	r := Result{Start: start, Duration: since(p.clock, start), Outcome: Up, Phases: tracer.phases(),
+		Details: Details{HTTPStatus: resp.StatusCode, RemoteAddr: tracer.remoteAddr()}}
+	if resp.TLS != nil {
+		r.Details.CertExpiry = earliestExpiry(*resp.TLS)
+		r.Details.TLSVersion = tls.VersionName(resp.TLS.Version)
+	}
+	if readErr != nil {
+		return p.fail(r, classify(readErr), "reading body: %s", errorMessage(readErr))
+	}
+	if !statusAccepted(resp.StatusCode, o.Expect.Status, StatusRange{200, 399}) {
+		return p.fail(r, ClassStatus, "status %d %s not expected", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	if e := o.Expect; e.BodyContains != "" && !bytes.Contains(body, []byte(e.BodyContains)) {
+		return p.fail(r, ClassBody, "body does not contain %q", e.BodyContains)
+	}
+	if e := o.Expect; e.BodyRegex != nil && !e.BodyRegex.Match(body) {
+		return p.fail(r, ClassBody, "body does not match %q", e.BodyRegex.String())
+	}
+	return grade(r, o, p.clock.Now())
+}
+
+func (p *HTTPProber) newRequest(ctx context.Context, t Target) (*http.Request, error) {
+	o := t.Options
+	method := o.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if o.Body != "" {
+		body = strings.NewReader(o.Body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, t.URL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", p.userAgent)
+	for k, vs := range o.Headers {
+		if strings.EqualFold(k, "Host") && len(vs) > 0 {
+			req.Host = vs[0]
+			continue
+		}
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	return req, nil
+}
+
+func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err error) Result {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err // url.Error repeats the URL, which may hold credentials
+	}
+	class := classify(err)
+	msg := errorMessage(err)
+	if errors.Is(err, errTooManyRedirects) {
+		class = ClassStatus
+	}
+	r := failure(start, since(p.clock, start), class, "%s", msg)
+	r.Phases = tracer.phases()
+	r.Details.RemoteAddr = tracer.remoteAddr()
+	return r
+}
+
+func (p *HTTPProber) fail(r Result, class Class, format string, args ...any) Result {
+	r.Outcome, r.Class = Down, class
+	r.Message = redactString(fmt.Sprintf(format, args...))
+	return r
+}
+
+// httpTracer collects phase timings over all requests of one probe
+// (redirects add up). Hooks may run on other goroutines, hence the mutex.
+type httpTracer struct {
+	clock Clock
+	mu    sync.Mutex
+	sums  map[string]time.Duration
+	order []string
+	marks map[string]time.Time
+	addr  string
+}
+
+func newHTTPTracer(c Clock) *httpTracer {
+	return &httpTracer{clock: c, sums: map[string]time.Duration{}, marks: map[string]time.Time{}}
+}
+
+func (h *httpTracer) mark(name string) {
+	h.mu.Lock()
+	h.marks[name] = h.clock.Now()
+	h.mu.Unlock()
+}
+
+// end closes phase name, which started at the mark from.
+func (h *httpTracer) end(name, from string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	started, ok := h.marks[from]
+	if !ok {
+		return
+	}
+	if _, seen := h.sums[name]; !seen {
+		h.order = append(h.order, name)
+	}
+	h.sums[name] += h.clock.Now().Sub(started)
+}
+
+func (h *httpTracer) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart:          func(httptrace.DNSStartInfo) { h.mark("resolve") },
+		DNSDone:           func(httptrace.DNSDoneInfo) { h.end("resolve", "resolve") },
+		ConnectStart:      func(_, _ string) { h.mark("connect") },
+		ConnectDone:       func(_, _ string, _ error) { h.end("connect", "connect") },
+		TLSHandshakeStart: func() { h.mark("tls") },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { h.end("tls", "tls") },
+		GotConn: func(info httptrace.GotConnInfo) {
+			h.mark("request")
+			h.mu.Lock()
+			h.addr = info.Conn.RemoteAddr().String()
+			h.mu.Unlock()
+		},
+		GotFirstResponseByte: func() {
+			h.end("first_byte", "request")
+			h.mark("first_byte")
+		},
+	}
+}
+
+func (h *httpTracer) bodyDone() { h.end("transfer", "first_byte") }
+
+func (h *httpTracer) remoteAddr() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.addr
+}
+
+func (h *httpTracer) phases() []Phase {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]Phase, 0, len(h.order))
+	for _, name := range h.order {
+		out = append(out, Phase{Name: name, Duration: h.sums[name]})
+	}
+	return out
+}
