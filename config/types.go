@@ -1,0 +1,184 @@
+package config
+
+import "time"
+
+// Config is the whole configuration file. After Load it is validated,
+// defaults are filled in, and it must be treated as read-only.
+type Config struct {
+	Page         Page          `yaml:"page"`
+	Listen       string        `yaml:"listen"`
+	DataDir      string        `yaml:"data_dir"`
+	Admin        Admin         `yaml:"admin"`
+	Retention    Retention     `yaml:"retention"`
+	Store        Store         `yaml:"store"`
+	Availability Availability  `yaml:"availability"`
+	Publish      Publish       `yaml:"publish"`
+	Log          Log           `yaml:"log"`
+	Defaults     Defaults      `yaml:"defaults"`
+	SelfCheck    SelfCheck     `yaml:"self_check"`
+	Components   []Component   `yaml:"components"`
+	Incidents    Incidents     `yaml:"incidents"`
+	Maintenance  []Maintenance `yaml:"maintenance"`
+	Notify       []Notify      `yaml:"notify"`
+
+	// File is the path the configuration was read from.
+	File string `yaml:"-"`
+}
+
+// Page describes the public status page.
+type Page struct {
+	Title    string `yaml:"title"`
+	URL      string `yaml:"url"`
+	Language string `yaml:"language"`  // en, de or sv
+	TimeZone string `yaml:"time_zone"` // IANA name; daily values use it
+
+	// Location is TimeZone loaded.
+	Location *time.Location `yaml:"-"`
+}
+
+// Admin configures the admin API. It is off without a token.
+type Admin struct {
+	TokenFile string `yaml:"token_file"` // OUTPOST_ADMIN_TOKEN overrides
+}
+
+// Retention says how long data is kept.
+type Retention struct {
+	Results Duration `yaml:"results"` // raw probe results
+	History Duration `yaml:"history"` // state intervals and daily rollups
+}
+
+// Store tunes persistence.
+type Store struct {
+	FlushInterval Duration `yaml:"flush_interval"`
+}
+
+// Availability configures the reported windows.
+type Availability struct {
+	Windows       []Duration `yaml:"windows"`
+	PartialWeight float64    `yaml:"partial_weight"`
+}
+
+// Publish configures static export.
+type Publish struct {
+	StaticDir string `yaml:"static_dir"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Defaults apply to every check that does not set the key itself.
+type Defaults struct {
+	Interval        Duration `yaml:"interval"`
+	Timeout         Duration `yaml:"timeout"`
+	RetryInterval   Duration `yaml:"retry_interval"`
+	FailAfter       int      `yaml:"fail_after"`
+	RecoverAfter    int      `yaml:"recover_after"`
+	DegradedLatency Duration `yaml:"degraded_latency"`
+	CertMinDays     int      `yaml:"cert_min_days"`
+}
+
+// SelfCheck lists independent targets that tell whether the monitor itself can see.
+type SelfCheck struct {
+	Targets []string `yaml:"targets"`
+}
+
+// Component is a customer-facing service made of checks.
+type Component struct {
+	ID          string  `yaml:"id"`
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Checks      []Check `yaml:"checks"`
+}
+
+// Check is one target probed at an interval. Unset keys come from Defaults.
+type Check struct {
+	ID     string `yaml:"id"`
+	Name   string `yaml:"name"`
+	Target string `yaml:"target"`
+
+	Interval        Duration `yaml:"interval"`
+	Timeout         Duration `yaml:"timeout"`
+	RetryInterval   Duration `yaml:"retry_interval"`
+	FailAfter       int      `yaml:"fail_after"`
+	RecoverAfter    int      `yaml:"recover_after"`
+	DegradedLatency Duration `yaml:"degraded_latency"`
+	CertMinDays     int      `yaml:"cert_min_days"`
+
+	// HTTP request shape.
+	Method        string                  `yaml:"method"`
+	Headers       map[string]string       `yaml:"headers"`
+	SecretHeaders map[string]SecretSource `yaml:"secret_headers"`
+	Body          string                  `yaml:"body"`
+	MaxRedirects  int                     `yaml:"max_redirects"`
+	// TLS for https, tls, sips and DNS over TLS.
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	ServerName         string `yaml:"server_name"`
+	// TCP: sent after connecting; the reply is matched by expect.body_*.
+	Send string `yaml:"send"`
+
+	Expect Expect `yaml:"expect"`
+
+	// Component is the id of the component the check belongs to.
+	Component string `yaml:"-"`
+}
+
+// Key identifies a check across the system: "component/check".
+func (c Check) Key() string { return c.Component + "/" + c.ID }
+
+// Expect describes a passing reply.
+type Expect struct {
+	Status       StatusRanges `yaml:"status"`        // HTTP or SIP codes and ranges: [200, "300-399", 2xx]
+	BodyContains string       `yaml:"body_contains"` // HTTP body or TCP reply
+	BodyRegex    Regexp       `yaml:"body_regex"`
+	Rcodes       Rcodes       `yaml:"rcodes"`      // DNS, default [NOERROR]
+	MinAnswers   int          `yaml:"min_answers"` // DNS, default 1
+	Answer       Regexp       `yaml:"answer"`      // DNS, matched against each answer record
+}
+
+// SecretSource names where a secret comes from; inline secrets are not allowed.
+type SecretSource struct {
+	Env  string `yaml:"env"`
+	File string `yaml:"file"`
+
+	// Value is the secret read at load time.
+	Value Secret `yaml:"-"`
+}
+
+// Incidents tunes the incident engine. Zero durations turn a timer off.
+type Incidents struct {
+	GroupWindow      Duration `yaml:"group_window"`
+	AutoPublishAfter Duration `yaml:"auto_publish_after"`
+	AutoResolveAfter Duration `yaml:"auto_resolve_after"`
+	RemindAfter      Duration `yaml:"remind_after"`
+}
+
+// Maintenance is a scheduled window during which failures open no incident.
+type Maintenance struct {
+	ID         string    `yaml:"id"`
+	Components []string  `yaml:"components"`
+	Start      Timestamp `yaml:"start"`
+	End        Timestamp `yaml:"end"`
+	Title      string    `yaml:"title"`
+	Body       string    `yaml:"body"`
+}
+
+// Notify is one notification channel.
+type Notify struct {
+	Name     string `yaml:"name"`
+	Type     string `yaml:"type"`     // webhook, email, slack
+	Audience string `yaml:"audience"` // operators or public
+	// webhook and slack
+	URL        string `yaml:"url"`
+	SecretEnv  string `yaml:"secret_env"`
+	SecretFile string `yaml:"secret_file"`
+	// email
+	SMTP         string   `yaml:"smtp"` // host:port
+	From         string   `yaml:"from"`
+	To           []string `yaml:"to"`
+	Username     string   `yaml:"username"`
+	PasswordEnv  string   `yaml:"password_env"`
+	PasswordFile string   `yaml:"password_file"`
+}
