@@ -1,0 +1,196 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// openTest opens a database in a temp dir; cleanup runs bbolt's
+// consistency check and closes it.
+func openTest(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("consistency check: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return db
+}
+
+func TestOpenCreatesSchema(t *testing.T) {
+	db := openTest(t)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				t.Errorf("bucket %s missing", name)
+			}
+		}
+		if v := binary.BigEndian.Uint32(tx.Bucket(bucketMeta).Get(keySchema)); v != SchemaVersion {
+			t.Errorf("schema = %d", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecondOpenFailsFast(t *testing.T) {
+	db := openTest(t)
+	start := time.Now()
+	_, err := Open(db.Path(), Options{})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open error = %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), db.Path()) || !strings.Contains(err.Error(), "change data_dir") {
+		t.Errorf("message does not name the file and the fix: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("second Open took %s", d)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, Options{})
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "upgrade outpost") {
+		t.Fatalf("Open of newer schema: %v", err)
+	}
+}
+
+func TestResultsRoundTripAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	want := []Result{
+		{Check: "web/home", Time: t0, Duration: 12 * time.Millisecond, Outcome: OutcomeUp, Code: 200},
+		{Check: "web/home", Time: t0, Duration: time.Second, Outcome: OutcomeDown, Class: "timeout", Message: "deadline"},
+		{Check: "web/home", Time: t0.Add(time.Minute), Outcome: OutcomeDegraded, Class: "cert_expiry", CertExpiry: t0.Add(72 * time.Hour)},
+		{Check: "tel/sip", Time: t0, Outcome: OutcomeDown, Code: 503},
+	}
+	if err := db.WriteResults(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Results("web/home", t0, t0.Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("got %d results, want 3 (same-time results kept apart)", len(got))
+	}
+	if got[1].Time != t0.Add(time.Nanosecond) || got[1].Class != "timeout" || got[1].Message != "deadline" {
+		t.Errorf("second result = %+v", got[1])
+	}
+	if !got[2].CertExpiry.Equal(t0.Add(72*time.Hour)) || got[2].Outcome != OutcomeDegraded {
+		t.Errorf("third result = %+v", got[2])
+	}
+	limited, _ := db.Results("web/home", t0, t0.Add(time.Hour), 1)
+	if len(limited) != 1 || limited[0].Code != 200 {
+		t.Errorf("limit 1 = %+v", limited)
+	}
+	checks, _ := db.Checks()
+	if len(checks) != 2 {
+		t.Errorf("Checks() = %v", checks)
+	}
+}
+
+// flakyWriter fails while failing is set, then records what it gets.
+type flakyWriter struct {
+	mu      sync.Mutex
+	failing bool
+	got     []Result
+}
+
+func (f *flakyWriter) WriteResults(rs []Result) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing {
+		return errors.New("no space left on device")
+	}
+	f.got = append(f.got, rs...)
+	return nil
+}
+
+func TestWriterRetriesAfterWriteErrors(t *testing.T) {
+	dst := &flakyWriter{failing: true}
+	w := NewWriter(dst, WriterOptions{MaxPending: 5, MaxBatch: 2})
+	for i := range 7 {
+		w.Add(Result{Check: "c", Time: time.Unix(int64(i), 0), Outcome: OutcomeUp})
+	}
+	if err := w.Flush(); err == nil {
+		t.Fatal("Flush succeeded on a failing writer")
+	}
+	st := w.Stats()
+	if st.Failures != 1 || st.Dropped != 2 || st.Pending != 5 || st.Written != 0 {
+		t.Errorf("stats while failing = %+v", st)
+	}
+	dst.failing = false
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if st := w.Stats(); st.Written != 5 || st.Pending != 0 {
+		t.Errorf("stats after recovery = %+v", st)
+	}
+	if len(dst.got) != 5 || dst.got[0].Time.Unix() != 2 {
+		t.Errorf("written %d results starting at %v; want the newest 5 from t=2", len(dst.got), dst.got[0].Time.Unix())
+	}
+}
+
+func FuzzDecodeResult(f *testing.F) {
+	f.Add(encodeResult(Result{Outcome: OutcomeDown, Class: "timeout", Message: "m", Code: 503, Duration: time.Second}))
+	f.Add([]byte{1, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeResult(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeResult(encodeResult(r))
+		if err != nil || again.Class != r.Class || again.Message != r.Message || again.Code != r.Code {
+			t.Fatalf("round trip of %+v gave %+v, %v", r, again, err)
+		}
+	})
+}

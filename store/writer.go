@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ResultWriter persists a batch of results; *DB satisfies it.
+type ResultWriter interface {
+	WriteResults(rs []Result) error
+}
+
+var _ ResultWriter = (*DB)(nil)
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	FlushInterval time.Duration // default 1 s
+	// MaxPending bounds results held in memory while writes fail; beyond
+	// it the oldest are dropped (and counted). Default 200,000.
+	MaxPending int
+	// MaxBatch bounds one transaction. Default 20,000.
+	MaxBatch int
+	Logger   *slog.Logger
+}
+
+// WriterStats are counters for metrics.
+type WriterStats struct {
+	Written  uint64 // results committed
+	Failures uint64 // failed flush attempts
+	Dropped  uint64 // results dropped because MaxPending was exceeded
+	Pending  int    // results waiting for the next flush
+}
+
+// Writer batches probe results and writes them at most FlushInterval
+// apart, so that probing never waits for the disk. When a write fails
+// (disk full, I/O error) the batch stays queued and is retried on the next
+// flush; probing goes on.
+type Writer struct {
+	dst  ResultWriter
+	opts WriterOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending []Result
+	lastErr string
+
+	flushMu  sync.Mutex // one flush at a time
+	written  atomic.Uint64
+	failures atomic.Uint64
+	dropped  atomic.Uint64
+}
+
+// NewWriter returns a Writer for dst; start it with Run.
+func NewWriter(dst ResultWriter, o WriterOptions) *Writer {
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 200_000
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 20_000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Writer{dst: dst, opts: o, log: o.Logger}
+}
+
+// Add queues r for the next flush. It never blocks.
+func (w *Writer) Add(r Result) {
+	w.mu.Lock()
+	w.pending = append(w.pending, r)
+	if over := len(w.pending) - w.opts.MaxPending; over > 0 {
+		w.pending = append(w.pending[:0], w.pending[over:]...)
+		w.dropped.Add(uint64(over))
+	}
+	w.mu.Unlock()
+}
+
+// Run flushes every FlushInterval until ctx ends, then flushes once more
+// and returns the error of that final flush.
+func (w *Writer) Run(ctx context.Context) error {
+	t := time.NewTicker(w.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return w.Flush()
+		case <-t.C:
+			_ = w.Flush() // logged and counted inside; the batch is retried next tick
+		}
+	}
+}
+
+// Flush writes everything queued, in transactions of at most MaxBatch.
+func (w *Writer) Flush() error {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
+	for {
+		w.mu.Lock()
+		n := min(len(w.pending), w.opts.MaxBatch)
+		batch := make([]Result, n)
+		copy(batch, w.pending[:n])
+		w.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		if err := w.dst.WriteResults(batch); err != nil {
+			w.failures.Add(1)
+			w.logError(err)
+			return err
+		}
+		w.written.Add(uint64(n))
+		w.mu.Lock()
+		// Add may have dropped from the front meanwhile; drop what we wrote.
+		w.pending = w.pending[min(n, len(w.pending)):]
+		if len(w.pending) == 0 {
+			w.pending = nil
+		}
+		recovered := w.lastErr != ""
+		w.lastErr = ""
+		w.mu.Unlock()
+		if recovered {
+			w.log.Info("store writes recovered", "results", n)
+		}
+	}
+}
+
+// logError logs a write error only when it differs from the last one.
+func (w *Writer) logError(err error) {
+	w.mu.Lock()
+	changed := err.Error() != w.lastErr
+	w.lastErr = err.Error()
+	pending := len(w.pending)
+	w.mu.Unlock()
+	if changed {
+		w.log.Error("store write failed; results stay queued and are retried", "err", err, "pending", pending)
+	}
+}
+
+// Stats returns the writer's counters.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	pending := len(w.pending)
+	w.mu.Unlock()
+	return WriterStats{Written: w.written.Load(), Failures: w.failures.Load(), Dropped: w.dropped.Load(), Pending: pending}
+}
