@@ -1,0 +1,110 @@
+// Package monitor decides what is true: it schedules probes, applies
+// thresholds and keeps the live state of every check.
+//
+// Decisions are pure functions of (previous state, result, thresholds,
+// now) so they can be tested without clocks or sockets; the Scheduler
+// only decides when to call them.
+package monitor
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/probe"
+)
+
+// State of a check.
+type State string
+
+// States. Unknown means no data yet (or, later, paused or blind).
+const (
+	StateUnknown  State = "unknown"
+	StateUp       State = "up"
+	StateDegraded State = "degraded"
+	StateDown     State = "down"
+)
+
+// States lists every state, for one-hot metrics.
+var States = []State{StateUp, StateDegraded, StateDown, StateUnknown}
+
+// Check is one scheduled probe with its thresholds.
+type Check struct {
+	Key       string // "component/check", unique
+	ID        string
+	Name      string
+	Component string // component id
+	Target    probe.Target
+
+	Interval      time.Duration
+	Timeout       time.Duration
+	RetryInterval time.Duration
+	Thresholds    Thresholds
+}
+
+// Thresholds turn single results into a check state.
+type Thresholds struct {
+	FailAfter    int // consecutive failures before down
+	RecoverAfter int // consecutive passes before up again
+}
+
+// ChecksFromConfig builds the checks of cfg, parsing every target once.
+func ChecksFromConfig(cfg *config.Config) ([]Check, error) {
+	var checks []Check
+	for _, comp := range cfg.Components {
+		for _, c := range comp.Checks {
+			t, err := probe.NewTarget(c.Target, probe.OptionsFromConfig(c))
+			if err != nil {
+				return nil, fmt.Errorf("check %s: %w", c.Key(), err)
+			}
+			checks = append(checks, Check{
+				Key: c.Key(), ID: c.ID, Name: c.Name, Component: comp.ID, Target: t,
+				Interval: c.Interval.D(), Timeout: c.Timeout.D(), RetryInterval: c.RetryInterval.D(),
+				Thresholds: Thresholds{FailAfter: c.FailAfter, RecoverAfter: c.RecoverAfter},
+			})
+		}
+	}
+	return checks, nil
+}
+
+// CheckState is the live state of one check.
+type CheckState struct {
+	State State
+	// Since is when State was entered (zero while unknown).
+	Since time.Time
+	// Fails and Passes count consecutive failed and passed probes.
+	Fails, Passes int
+	// Last is the most recent result; nil before the first probe.
+	Last *probe.Result
+}
+
+// nextState applies one result. A check leaves unknown at its first pass,
+// or after FailAfter failures; it goes down after FailAfter consecutive
+// failures and comes back after RecoverAfter consecutive passes. While up,
+// the state follows the result between up and degraded at once.
+func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) CheckState {
+	next := prev
+	last := r
+	next.Last = &last
+	state := prev.State
+	if r.Outcome.Passed() {
+		next.Passes++
+		next.Fails = 0
+		if prev.State != StateDown || next.Passes >= th.RecoverAfter {
+			state = StateUp
+			if r.Outcome == probe.Degraded {
+				state = StateDegraded
+			}
+		}
+	} else {
+		next.Fails++
+		next.Passes = 0
+		if next.Fails >= th.FailAfter {
+			state = StateDown
+		}
+	}
+	if state != prev.State {
+		next.State, next.Since = state, now
+	}
+	return next
+}

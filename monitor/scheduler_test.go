@@ -1,0 +1,120 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
+)
+
+type sinkFunc func(store.Result)
+
+func (f sinkFunc) Add(r store.Result) { f(r) }
+
+func TestSchedulerProbesAndThresholds(t *testing.T) {
+	var mu sync.Mutex
+	failing := false
+	prober := probe.ProberFunc(func(ctx context.Context, tg probe.Target) probe.Result {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("probe context has no deadline")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			return probe.Result{Start: time.Now(), Outcome: probe.Down, Class: probe.ClassRefused}
+		}
+		return probe.Result{Start: time.Now(), Outcome: probe.Up}
+	})
+	results := make(chan store.Result, 100)
+	target, _ := probe.ParseTarget("tcp://127.0.0.1:1")
+	checks := []Check{{Key: "c/a", ID: "a", Component: "c", Target: target, Interval: 20 * time.Millisecond,
+		Timeout: 10 * time.Millisecond, RetryInterval: 5 * time.Millisecond, Thresholds: Thresholds{FailAfter: 3, RecoverAfter: 2}}}
+	m := New(checks, Options{Prober: prober, Sink: sinkFunc(func(r store.Result) { results <- r })})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- m.Run(ctx) }()
+
+	waitState := func(want State) {
+		t.Helper()
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case <-results:
+				if m.Snapshot()[0].State == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("state is %s, want %s", m.Snapshot()[0].State, want)
+			}
+		}
+	}
+	waitState(StateUp)
+	mu.Lock()
+	failing = true
+	mu.Unlock()
+	waitState(StateDown)
+	if s := m.Snapshot()[0]; s.Fails < 3 || s.Last.Class != probe.ClassRefused {
+		t.Errorf("down after %d fails, last %+v", s.Fails, s.Last)
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	waitState(StateUp)
+	cancel()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestSchedulerBoundsConcurrency(t *testing.T) {
+	const limit = 3
+	var mu sync.Mutex
+	inflight, peak, total := 0, 0, 0
+	release := make(chan struct{})
+	started := make(chan struct{}, 100)
+	prober := probe.ProberFunc(func(ctx context.Context, _ probe.Target) probe.Result {
+		mu.Lock()
+		inflight++
+		total++
+		peak = max(peak, inflight)
+		mu.Unlock()
+		started <- struct{}{}
+		<-release
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		return probe.Result{Outcome: probe.Up}
+	})
+	target, _ := probe.ParseTarget("tcp://127.0.0.1:1")
+	var checks []Check
+	for i := range 10 {
+		checks = append(checks, Check{Key: "c/" + string(rune('a'+i)), Target: target, Interval: time.Millisecond,
+			Timeout: time.Second, Thresholds: Thresholds{FailAfter: 1, RecoverAfter: 1}})
+	}
+	m := New(checks, Options{Prober: prober, Concurrency: limit})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error)
+	go func() { stopped <- m.Run(ctx) }()
+	for range limit {
+		<-started
+	}
+	select {
+	case <-started:
+		t.Fatal("more than Concurrency probes started")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	close(release)
+	<-stopped
+	if peak != limit {
+		t.Errorf("peak concurrency %d, want %d", peak, limit)
+	}
+}
