@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/publish"
+	"github.com/outpost-status/outpost/store"
+)
+
+func cmdRun(ctx context.Context, args []string, env func(string) string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs, env)
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return exitUsage
+	}
+	cfg, err := loadConfig(*path, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "outpost: invalid configuration:\n%v\n", err)
+		return exitFail
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "outpost: %v\n", err)
+		return exitFail
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := daemon(ctx, cfg, log); err != nil {
+		log.Error("outpost stopped", "err", err)
+		return exitFail
+	}
+	log.Info("outpost stopped")
+	return exitOK
+}
+
+// daemon wires store → probers → monitor → publish and runs them until ctx
+// ends. Shutdown order: stop serving and probing (probes in flight drain),
+// then flush the store, then close the database.
+func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	writer := store.NewWriter(db, store.WriterOptions{FlushInterval: cfg.Store.FlushInterval.D(), Logger: log})
+	checks, err := monitor.ChecksFromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
+		Checks: checks, Build: buildInfo(), StoreStats: writer.Stats, StoreSize: db.Size,
+	})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	mon := monitor.New(checks, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics, Logger: log})
+	if err := reg.Register(publish.NewStateCollector(mon)); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	srv := publish.NewServer(publish.ServerOptions{Checks: mon, Gatherer: reg, Logger: log})
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWriter()
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- writer.Run(writerCtx) }()
+	serveDone := make(chan error, 1)
+	go func() {
+		err := srv.Serve(runCtx, cfg.Listen, nil)
+		cancel() // a server that cannot listen stops the daemon
+		serveDone <- err
+	}()
+	log.Info("outpost started", "checks", len(checks), "components", len(cfg.Components),
+		"data_dir", cfg.DataDir, "version", buildInfo().Version)
+	monErr := mon.Run(runCtx)
+	serveErr := <-serveDone
+	stopWriter()
+	return errors.Join(monErr, serveErr, <-writerDone)
+}
+
+func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log.level %q: %w", c.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

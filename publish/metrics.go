@@ -1,0 +1,190 @@
+package publish
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
+)
+
+// CheckSource gives the live state of every check; *monitor.Monitor
+// implements it.
+type CheckSource interface {
+	Snapshot() []monitor.CheckStatus
+}
+
+// BuildInfo describes the running binary.
+type BuildInfo struct {
+	Version, Revision, GoVersion string
+}
+
+// Metrics are outpost's Prometheus metrics. Counters and histograms are
+// fed by the monitor through the monitor.Observer methods; live state is
+// read from the CheckSource at scrape time, so no series outlives its check.
+type Metrics struct {
+	probes       *prometheus.CounterVec
+	probeSeconds *prometheus.HistogramVec
+	lag          prometheus.Histogram
+}
+
+var _ monitor.Observer = (*Metrics)(nil)
+
+// MetricsOptions configure NewMetrics.
+type MetricsOptions struct {
+	// Checks pre-creates per-check series so rates exist before the
+	// first failure.
+	Checks []monitor.Check
+	// StoreStats and StoreSize feed the outpost_store_* metrics; either
+	// may be nil (typically store.Writer.Stats and store.DB.Size).
+	StoreStats func() store.WriterStats
+	StoreSize  func() (int64, error)
+	Build      BuildInfo
+}
+
+// NewMetrics registers outpost's probe, scheduler, build and store metrics
+// and the Go and process collectors on reg (never the global default
+// registry). Live check state is exported by NewStateCollector.
+func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
+	m := &Metrics{
+		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outpost_probes_total", Help: "Probes run, by check and result (up, degraded, down).",
+		}, []string{"check", "component", "result"}),
+		probeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "outpost_probe_duration_seconds", Help: "Duration of probes, by check.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"check", "component"}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "outpost_scheduler_lag_seconds", Help: "Delay between a probe's deadline and its start.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}),
+	}
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "outpost_build_info", Help: "Build information; the value is always 1.",
+	}, []string{"version", "revision", "goversion"})
+	build.WithLabelValues(o.Build.Version, o.Build.Revision, o.Build.GoVersion).Set(1)
+	cs := []prometheus.Collector{m.probes, m.probeSeconds, m.lag, build,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
+	if o.StoreStats != nil && o.StoreSize != nil {
+		cs = append(cs, &storeCollector{stats: o.StoreStats, size: o.StoreSize})
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	// Pre-create series so rates exist before the first failure.
+	for _, s := range o.Checks {
+		for _, r := range []probe.Outcome{probe.Up, probe.Degraded, probe.Down} {
+			m.probes.WithLabelValues(s.ID, s.Component, string(r))
+		}
+	}
+	return m, nil
+}
+
+// ObserveProbe implements monitor.Observer.
+func (m *Metrics) ObserveProbe(c monitor.Check, r probe.Result) {
+	m.probes.WithLabelValues(c.ID, c.Component, string(r.Outcome)).Inc()
+	m.probeSeconds.WithLabelValues(c.ID, c.Component).Observe(r.Duration.Seconds())
+}
+
+// ObserveSchedulerLag implements monitor.Observer.
+func (m *Metrics) ObserveSchedulerLag(lag time.Duration) { m.lag.Observe(lag.Seconds()) }
+
+var (
+	descCheckUp = prometheus.NewDesc("outpost_check_up",
+		"1 if the check is up or degraded, 0 if down; absent while unknown.", []string{"check", "component"}, nil)
+	descCheckState = prometheus.NewDesc("outpost_check_state",
+		"Current state of the check, one-hot.", []string{"check", "component", "state"}, nil)
+	descCheckInfo = prometheus.NewDesc("outpost_check_info",
+		"Check metadata; the target is redacted.", []string{"check", "component", "type", "target"}, nil)
+	descCertExpiry = prometheus.NewDesc("outpost_tls_cert_expiry_timestamp_seconds",
+		"Earliest certificate expiry seen by the last probe.", []string{"check", "component"}, nil)
+)
+
+// stateCollector reads live check state at scrape time.
+type stateCollector struct{ src CheckSource }
+
+// NewStateCollector exports the live state of src's checks
+// (outpost_check_up, outpost_check_state, outpost_check_info,
+// outpost_tls_cert_expiry_timestamp_seconds), read at scrape time.
+func NewStateCollector(src CheckSource) prometheus.Collector { return &stateCollector{src: src} }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descCheckUp
+	ch <- descCheckState
+	ch <- descCheckInfo
+	ch <- descCertExpiry
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.src.Snapshot() {
+		switch s.State {
+		case monitor.StateUp, monitor.StateDegraded:
+			ch <- prometheus.MustNewConstMetric(descCheckUp, prometheus.GaugeValue, 1, s.ID, s.Component)
+		case monitor.StateDown:
+			ch <- prometheus.MustNewConstMetric(descCheckUp, prometheus.GaugeValue, 0, s.ID, s.Component)
+		}
+		for _, st := range monitor.States {
+			v := 0.0
+			if s.State == st {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descCheckState, prometheus.GaugeValue, v, s.ID, s.Component, string(st))
+		}
+		ch <- prometheus.MustNewConstMetric(descCheckInfo, prometheus.GaugeValue, 1, s.ID, s.Component,
+			checkType(s.Target), s.Target.Redacted)
+		if s.Last != nil && !s.Last.Details.CertExpiry.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descCertExpiry, prometheus.GaugeValue,
+				float64(s.Last.Details.CertExpiry.Unix()), s.ID, s.Component)
+		}
+	}
+}
+
+// checkType names a target's protocol as operators write it (https, sips).
+func checkType(t probe.Target) string {
+	switch {
+	case t.Kind == probe.KindHTTP && t.URL != nil:
+		return t.URL.Scheme
+	case t.Kind == probe.KindSIP && t.SIP.Secure:
+		return "sips"
+	}
+	return string(t.Kind)
+}
+
+var (
+	descStoreWritten = prometheus.NewDesc("outpost_store_results_written_total", "Probe results committed to the database.", nil, nil)
+	descStoreFails   = prometheus.NewDesc("outpost_store_write_errors_total", "Failed database flushes (retried).", nil, nil)
+	descStoreDropped = prometheus.NewDesc("outpost_store_results_dropped_total", "Results dropped because writes failed for too long.", nil, nil)
+	descStorePending = prometheus.NewDesc("outpost_store_pending_results", "Results waiting to be written.", nil, nil)
+	descStoreSize    = prometheus.NewDesc("outpost_store_file_size_bytes", "Size of outpost.db.", nil, nil)
+)
+
+type storeCollector struct {
+	stats func() store.WriterStats
+	size  func() (int64, error)
+}
+
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descStoreWritten, descStoreFails, descStoreDropped, descStorePending, descStoreSize} {
+		ch <- d
+	}
+}
+
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(descStoreWritten, prometheus.CounterValue, float64(st.Written))
+	ch <- prometheus.MustNewConstMetric(descStoreFails, prometheus.CounterValue, float64(st.Failures))
+	ch <- prometheus.MustNewConstMetric(descStoreDropped, prometheus.CounterValue, float64(st.Dropped))
+	ch <- prometheus.MustNewConstMetric(descStorePending, prometheus.GaugeValue, float64(st.Pending))
+	if size, err := c.size(); err == nil {
+		ch <- prometheus.MustNewConstMetric(descStoreSize, prometheus.GaugeValue, float64(size))
+	} else {
+		ch <- prometheus.NewInvalidMetric(descStoreSize, err)
+	}
+}
