@@ -1,0 +1,174 @@
+// Command outpost-bench measures outpost against a target farm on loopback
+// and prints one JSON line per measurement (SPEC §14).
+//
+// This first version measures HTTP probe throughput (counted where the
+// requests arrive) and store ingest; scheduler lag at scale, RSS with
+// 10,000 checks and page render times come with the performance issue.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("outpost-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	targets := fs.Int("targets", 20, "loopback HTTP targets")
+	concurrency := fs.Int("concurrency", 64, "probes in flight")
+	duration := fs.Duration("duration", 5*time.Second, "length of the HTTP run")
+	results := fs.Int("results", 200_000, "results written in the store ingest run")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	enc := json.NewEncoder(stdout)
+	line, err := benchHTTP(ctx, *targets, *concurrency, *duration)
+	if err != nil {
+		fmt.Fprintf(stderr, "outpost-bench: http: %v\n", err)
+		return 1
+	}
+	_ = enc.Encode(line)
+	line, err = benchIngest(*results)
+	if err != nil {
+		fmt.Fprintf(stderr, "outpost-bench: ingest: %v\n", err)
+		return 1
+	}
+	_ = enc.Encode(line)
+	return 0
+}
+
+// farm serves n loopback HTTP targets and counts requests that arrive.
+func farm(n int) ([]string, *atomic.Int64, func(), error) {
+	var arrived atomic.Int64
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		arrived.Add(1)
+		_, _ = io.WriteString(w, "Welcome")
+	})
+	var urls []string
+	var servers []*http.Server
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		servers = append(servers, srv)
+		urls = append(urls, "http://"+ln.Addr().String()+"/")
+	}
+	stop := func() {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+	}
+	return urls, &arrived, stop, nil
+}
+
+func benchHTTP(ctx context.Context, n, concurrency int, d time.Duration) (map[string]any, error) {
+	urls, arrived, stop, err := farm(n)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	var tgs []probe.Target
+	for _, u := range urls {
+		t, err := probe.ParseTarget(u)
+		if err != nil {
+			return nil, err
+		}
+		t.Options.Expect.BodyContains = "Welcome"
+		tgs = append(tgs, t)
+	}
+	p := probe.NewHTTP(probe.HTTPConfig{})
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var sent, failed atomic.Int64
+	var wg sync.WaitGroup
+	for w := range concurrency {
+		wg.Go(func() {
+			for i := w; ctx.Err() == nil; i += concurrency {
+				pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Second)
+				r := p.Probe(pctx, tgs[i%len(tgs)])
+				pcancel()
+				sent.Add(1)
+				if r.Outcome != probe.Up {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	cpu := cpuSeconds() - cpu0
+	return map[string]any{
+		"bench": "http_probes", "targets": n, "concurrency": concurrency, "seconds": elapsed,
+		"probes": sent.Load(), "failed": failed.Load(), "arrived": arrived.Load(),
+		"probes_per_second": float64(arrived.Load()) / elapsed,
+		"cpu_seconds":       cpu, "cpu_ms_per_probe": 1000 * cpu / float64(max(sent.Load(), 1)),
+		"peak_rss_bytes": peakRSS(),
+		"note":           "CPU includes the in-process target farm",
+	}, nil
+}
+
+func benchIngest(n int) (map[string]any, error) {
+	dir, err := os.MkdirTemp("", "outpost-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	w := store.NewWriter(db, store.WriterOptions{})
+	base := time.Now()
+	start := time.Now()
+	for i := range n {
+		w.Add(store.Result{Check: fmt.Sprintf("c/%d", i%1000), Time: base.Add(time.Duration(i/1000) * 30 * time.Second),
+			Duration: 12 * time.Millisecond, Outcome: store.OutcomeUp, Code: 200})
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	elapsed := time.Since(start).Seconds()
+	size, _ := db.Size()
+	return map[string]any{"bench": "store_ingest", "results": n, "seconds": elapsed,
+		"results_per_second": float64(n) / elapsed, "file_bytes": size}, nil
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
+}

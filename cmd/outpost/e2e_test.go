@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// outpostBin is built once by TestMain so end-to-end tests run the real
+// binary: real signals, real process exit, real file locks.
+var outpostBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "outpost-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	outpostBin = filepath.Join(dir, "outpost")
+	build := exec.Command("go", "build", "-race", "-o", outpostBin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building outpost: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// daemonProc is a running `outpost run`.
+type daemonProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	addr string
+	logs chan string
+	done chan error
+}
+
+func startDaemon(t *testing.T, configPath string) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(outpostBin, "run", "-config", configPath)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{t: t, cmd: cmd, logs: make(chan string, 1000), done: make(chan error, 1)}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "http server listening" {
+				addrc <- rec.Addr
+			}
+			select {
+			case d.logs <- line:
+			default:
+			}
+		}
+		d.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	select {
+	case d.addr = <-addrc:
+	case err := <-d.done:
+		t.Fatalf("daemon exited before listening: %v\n%s", err, d.drainLogs())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("daemon did not start listening\n%s", d.drainLogs())
+	}
+	return d
+}
+
+func (d *daemonProc) drainLogs() string {
+	var b strings.Builder
+	for {
+		select {
+		case l := <-d.logs:
+			b.WriteString(l + "\n")
+		default:
+			return b.String()
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (d *daemonProc) stop() {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		d.t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		if err != nil {
+			d.t.Fatalf("daemon exit after SIGTERM: %v\n%s", err, d.drainLogs())
+		}
+	case <-time.After(20 * time.Second):
+		d.t.Fatalf("daemon did not stop after SIGTERM\n%s", d.drainLogs())
+	}
+}
+
+type checksDoc struct {
+	Checks []struct {
+		Key        string `json:"key"`
+		State      string `json:"state"`
+		Target     string `json:"target"`
+		LastResult *struct {
+			Outcome string `json:"outcome"`
+			Class   string `json:"class"`
+		} `json:"last_result"`
+	} `json:"checks"`
+}
+
+func (d *daemonProc) get(path string) (string, http.Header) {
+	d.t.Helper()
+	resp, err := http.Get("http://" + d.addr + path)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		d.t.Fatalf("GET %s: %d %v\n%s", path, resp.StatusCode, err, body)
+	}
+	return string(body), resp.Header
+}
+
+// waitState polls checks.json until check key reaches state.
+func (d *daemonProc) waitState(key, state string) checksDoc {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		body, _ := d.get("/api/v1/checks.json")
+		var doc checksDoc
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			d.t.Fatalf("checks.json: %v\n%s", err, body)
+		}
+		for _, c := range doc.Checks {
+			if c.Key == key && c.State == state {
+				return doc
+			}
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("check %s never reached %s; last checks.json:\n%s\nlogs:\n%s", key, state, body, d.drainLogs())
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval of a deadline-bounded wait
+	}
+}
+
+func writeConfig(t *testing.T, dir, target string) string {
+	t.Helper()
+	cfg := fmt.Sprintf(`listen: "127.0.0.1:0"
+data_dir: %q
+log: {format: json, level: debug}
+store: {flush_interval: 100ms}
+defaults: {interval: 300ms, timeout: 200ms, retry_interval: 100ms, fail_after: 3, recover_after: 2}
+components:
+  - name: Web
+    checks:
+      - name: Home
+        target: "%s"
+        expect: {body_contains: "hello"}
+`, filepath.Join(dir, "data"), target)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestEndToEnd(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "hello from the target")
+	}))
+	dir := t.TempDir()
+	configPath := writeConfig(t, dir, target.URL+"/")
+
+	d := startDaemon(t, configPath)
+	doc := d.waitState("web/home", "up")
+	if doc.Checks[0].Target != target.URL+"/" {
+		t.Errorf("target in checks.json = %q", doc.Checks[0].Target)
+	}
+	body, hdr := d.get("/api/v1/checks.json")
+	if hdr.Get("Access-Control-Allow-Origin") != "*" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+		t.Errorf("checks.json headers: %v", hdr)
+	}
+	_ = body
+
+	t.Run("second process on the same data fails fast", func(t *testing.T) {
+		start := time.Now()
+		out, err := exec.Command(outpostBin, "run", "-config", configPath).CombinedOutput()
+		if err == nil {
+			t.Fatalf("second daemon started:\n%s", out)
+		}
+		if !strings.Contains(string(out), "locked by another process") || !strings.Contains(string(out), "outpost.db") {
+			t.Errorf("second daemon message does not explain the lock:\n%s", out)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("second daemon took %s to fail", d)
+		}
+	})
+
+	target.Close() // connections are now refused
+	d.waitState("web/home", "down")
+	metrics, _ := d.get("/metrics")
+	for _, want := range []string{
+		`outpost_check_up{check="home",component="web"} 0`,
+		`outpost_probes_total{check="home",component="web",result="down"}`,
+		`outpost_probe_duration_seconds_bucket{check="home",component="web"`,
+		`outpost_build_info{`,
+		`go_goroutines `,
+		`process_resident_memory_bytes `,
+		`outpost_store_results_written_total `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	promtoolCheck(t, metrics)
+	d.stop()
+
+	first := storedResults(t, dir)
+	downs := 0
+	for _, r := range first {
+		if r.Outcome == store.OutcomeDown {
+			downs++
+			if r.Class != "refused" {
+				t.Errorf("down result class = %q, want refused", r.Class)
+			}
+		}
+	}
+	if downs < 3 || len(first) == downs {
+		t.Fatalf("stored %d results with %d down; want ups and at least fail_after (3) downs", len(first), downs)
+	}
+
+	d2 := startDaemon(t, configPath)
+	d2.waitState("web/home", "down")
+	d2.stop()
+	second := storedResults(t, dir)
+	if len(second) <= len(first) || !second[0].Time.Equal(first[0].Time) {
+		t.Errorf("after restart: %d results (first at %v), before: %d (first at %v)",
+			len(second), second[0].Time, len(first), first[0].Time)
+	}
+}
+
+func storedResults(t *testing.T, dir string) []store.Result {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "data", store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Results("web/home", time.Unix(0, 0), time.Now().Add(time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) == 0 {
+		t.Fatal("no results stored")
+	}
+	return rs
+}
+
+// promtoolCheck runs `promtool check metrics` on an exposition. promtool
+// comes from Debian's prometheus package; CI installs it.
+func promtoolCheck(t *testing.T, exposition string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("promtool not found; .ci/run installs Debian package prometheus: %v", err)
+		}
+		t.Skipf("promtool not installed (apt-get install prometheus)")
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(exposition)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
