@@ -96,7 +96,7 @@ func TestDNSProbe(t *testing.T) {
 		{name: "malformed reply", qname: "garbage.outpost.test", opts: opts(nil),
 			want: dnsWant{outcome: Down, class: ClassProtocol, message: "malformed reply"}},
 		{name: "wrong id ignored over udp", qname: "badid.outpost.test", opts: opts(nil), timeout: 300 * time.Millisecond,
-			want: dnsWant{outcome: Down, class: ClassProtocol, message: "ignored 1 datagrams, last: reply does not match the query: id"},
+			want:    dnsWant{outcome: Down, class: ClassProtocol, message: "ignored 1 datagrams, last: reply does not match the query: id"},
 			wantTCP: &protocol},
 		{name: "wrong question", qname: "badq.outpost.test", opts: opts(nil), timeout: 300 * time.Millisecond,
 			want: dnsWant{outcome: Down, class: ClassProtocol, message: "question other.outpost.test."}, wantTCP: &protocol},
