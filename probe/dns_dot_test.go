@@ -13,7 +13,7 @@ func TestDNSProbeDoT(t *testing.T) {
 	server := startDoTTestServer(t, newDNSTestMux(), pki.leaf(t, notAfter, "dns.outpost.test", "127.0.0.1"))
 	soon := startDoTTestServer(t, newDNSTestMux(), pki.leaf(t, time.Now().Add(72*time.Hour), "127.0.0.1"))
 	withOpts := func(edit func(*Options)) Options {
-		o := DefaultOptions()
+		o := dnsTestOptions()
 		edit(&o)
 		return o
 	}
@@ -24,9 +24,9 @@ func TestDNSProbeDoT(t *testing.T) {
 		opts    Options
 		want    dnsWant
 	}{
-		{name: "verified", rootCAs: pki.Pool(), opts: DefaultOptions(),
+		{name: "verified", rootCAs: pki.Pool(), opts: dnsTestOptions(),
 			want: dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "connect,tls,request"}},
-		{name: "unknown authority", opts: DefaultOptions(),
+		{name: "unknown authority", opts: dnsTestOptions(),
 			want: dnsWant{outcome: Down, class: ClassTLS, message: "tls handshake", phases: "connect"}},
 		{name: "insecure skip verify", opts: withOpts(func(o *Options) { o.InsecureSkipVerify = true }),
 			want: dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "connect,tls,request"}},
@@ -34,9 +34,9 @@ func TestDNSProbeDoT(t *testing.T) {
 			want: dnsWant{outcome: Up, rcode: "NOERROR", answers: 2}},
 		{name: "server name mismatch", rootCAs: pki.Pool(), opts: withOpts(func(o *Options) { o.ServerName = "other.outpost.test" }),
 			want: dnsWant{outcome: Down, class: ClassTLS, message: "other.outpost.test"}},
-		{name: "rcode over tls", rootCAs: pki.Pool(), opts: DefaultOptions(),
+		{name: "rcode over tls", rootCAs: pki.Pool(), opts: dnsTestOptions(),
 			want: dnsWant{outcome: Down, class: ClassRcode, rcode: "NXDOMAIN", message: "rcode NXDOMAIN not expected"}},
-		{name: "certificate expires soon", rootCAs: pki.Pool(), soon: true, opts: DefaultOptions(),
+		{name: "certificate expires soon", rootCAs: pki.Pool(), soon: true, opts: dnsTestOptions(),
 			want: dnsWant{outcome: Degraded, class: ClassCertExpiry, rcode: "NOERROR", answers: 2, message: "certificate expires in"}},
 	}
 	for _, tt := range tests {
@@ -49,7 +49,7 @@ func TestDNSProbeDoT(t *testing.T) {
 				qname = "missing.outpost.test"
 			}
 			p := NewDNS(DNSConfig{RootCAs: tt.rootCAs})
-			r, _ := probeDNSTest(p, dnsTestTarget(t, addr, qname, "transport=tls", tt.opts), 2*time.Second)
+			r, _ := probeDNSTest(p, dnsTestTarget(t, addr, qname, "transport=tls", tt.opts), 5*time.Second)
 			checkDNSResult(t, r, tt.want)
 			if tt.want.outcome == Down && tt.want.class == ClassTLS {
 				return
@@ -73,7 +73,7 @@ func TestDNSProbeCancel(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan Result, 1)
-			tg := dnsTestTarget(t, server, "silent.outpost.test", "transport="+string(tr), DefaultOptions())
+			tg := dnsTestTarget(t, server, "silent.outpost.test", "transport="+string(tr), dnsTestOptions())
 			go func() { done <- NewDNS(DNSConfig{}).Probe(ctx, tg) }()
 			timer := time.AfterFunc(50*time.Millisecond, cancel)
 			defer timer.Stop()
@@ -87,4 +87,13 @@ func TestDNSProbeCancel(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDNSProbeDegradedLatency(t *testing.T) {
+	server := startDNSTestServer(t, newDNSTestMux())
+	o := dnsTestOptions()
+	o.DegradedLatency = time.Nanosecond // the stepping clock makes every probe take milliseconds
+	p := NewDNS(DNSConfig{Clock: &dnsStepClock{}})
+	r, _ := probeDNSTest(p, dnsTestTarget(t, server, "ok.outpost.test", "", o), 5*time.Second)
+	checkDNSResult(t, r, dnsWant{outcome: Degraded, class: ClassLatency, rcode: "NOERROR", answers: 2, message: "above degraded_latency"})
 }

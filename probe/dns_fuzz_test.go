@@ -88,10 +88,10 @@ func dnsFuzzSeeds(f *testing.F, query *dns.Msg) [][]byte {
 func benchmarkDNSProbe(b *testing.B, tr Transport) {
 	server := startDNSTestServer(b, newDNSTestMux())
 	p := NewDNS(DNSConfig{})
-	tg := dnsTestTarget(b, server, "ok.outpost.test", "transport="+string(tr), DefaultOptions())
+	tg := dnsTestTarget(b, server, "ok.outpost.test", "transport="+string(tr), dnsTestOptions())
 	b.ReportAllocs()
 	for b.Loop() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		r := p.Probe(ctx, tg)
 		cancel()
 		if r.Outcome != Up {

@@ -53,7 +53,7 @@ func TestIntegrationUnbound(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect := func(re string) Options {
-		o := DefaultOptions()
+		o := dnsTestOptions()
 		o.Expect.Answer = regexp.MustCompile(re)
 		return o
 	}
@@ -71,17 +71,17 @@ func TestIntegrationUnbound(t *testing.T) {
 			dnsWant{outcome: Up, rcode: "NOERROR", answers: 1}},
 		{"txt over tcp", "dns://%s/outpost.test?type=TXT;transport=tcp", expect(`v=outpost probe`),
 			dnsWant{outcome: Up, rcode: "NOERROR", answers: 1}},
-		{"missing name", "dns://%s/missing.outpost.test", DefaultOptions(),
+		{"missing name", "dns://%s/missing.outpost.test", dnsTestOptions(),
 			dnsWant{outcome: Down, class: ClassRcode, rcode: "NXDOMAIN", message: "rcode NXDOMAIN not expected"}},
-		{"missing name over tcp", "dns://%s/missing.outpost.test?transport=tcp", DefaultOptions(),
+		{"missing name over tcp", "dns://%s/missing.outpost.test?transport=tcp", dnsTestOptions(),
 			dnsWant{outcome: Down, class: ClassRcode, rcode: "NXDOMAIN", message: "rcode NXDOMAIN not expected"}},
-		{"no data", "dns://%s/www.outpost.test?type=AAAA", DefaultOptions(),
+		{"no data", "dns://%s/www.outpost.test?type=AAAA", dnsTestOptions(),
 			dnsWant{outcome: Down, class: ClassAnswer, rcode: "NOERROR", message: "0 answer records"}},
 		{"answer mismatch", "dns://%s/www.outpost.test", expect(`198\.51\.100\.1`),
 			dnsWant{outcome: Down, class: ClassAnswer, rcode: "NOERROR", answers: 1, message: "no answer record matches"}},
-		{"outside the local zone is refused", "dns://%s/example.com", DefaultOptions(),
+		{"outside the local zone is refused", "dns://%s/example.com", dnsTestOptions(),
 			dnsWant{outcome: Down, class: ClassRcode, rcode: "REFUSED", message: "rcode REFUSED not expected"}},
-		{"system resolver", "dns:www.outpost.test", DefaultOptions(),
+		{"system resolver", "dns:www.outpost.test", dnsTestOptions(),
 			dnsWant{outcome: Up, rcode: "NOERROR", answers: 1}},
 	}
 	p := NewDNS(DNSConfig{ResolvConf: resolvConf})

@@ -224,3 +224,11 @@ func phaseNames(ps []Phase) string {
 	}
 	return strings.Join(names, ",")
 }
+
+// dnsTestOptions are DefaultOptions without latency grading, so a slow,
+// loaded test machine cannot turn an expected up into degraded.
+func dnsTestOptions() Options {
+	o := DefaultOptions()
+	o.DegradedLatency = 0
+	return o
+}

@@ -13,6 +13,10 @@ import (
 	"github.com/miekg/dns"
 )
 
+// dnsWaitDeadline is the deadline of probes that must wait for it to pass
+// (silent servers, UDP replies that never match).
+const dnsWaitDeadline = time.Second
+
 // dnsWant is what a DNS probe result should show.
 type dnsWant struct {
 	outcome Outcome
@@ -46,7 +50,7 @@ func checkDNSResult(t *testing.T, r Result, w dnsWant) {
 
 func TestDNSProbe(t *testing.T) {
 	opts := func(edit func(*Options)) Options {
-		o := DefaultOptions()
+		o := dnsTestOptions()
 		if edit != nil {
 			edit(&o)
 		}
@@ -62,7 +66,7 @@ func TestDNSProbe(t *testing.T) {
 		qname   string
 		params  string
 		opts    Options
-		timeout time.Duration // default 2s
+		timeout time.Duration // default 5s
 		want    dnsWant
 		wantTCP *dnsWant // when tcp differs from udp
 	}{
@@ -95,10 +99,10 @@ func TestDNSProbe(t *testing.T) {
 			want: down(ClassRcode, "REFUSED", 0, "rcode REFUSED not expected")},
 		{name: "malformed reply", qname: "garbage.outpost.test", opts: opts(nil),
 			want: dnsWant{outcome: Down, class: ClassProtocol, message: "malformed reply"}},
-		{name: "wrong id ignored over udp", qname: "badid.outpost.test", opts: opts(nil), timeout: 300 * time.Millisecond,
+		{name: "wrong id ignored over udp", qname: "badid.outpost.test", opts: opts(nil), timeout: dnsWaitDeadline,
 			want:    dnsWant{outcome: Down, class: ClassProtocol, message: "ignored 1 datagrams, last: reply does not match the query: id"},
 			wantTCP: &protocol},
-		{name: "wrong question", qname: "badq.outpost.test", opts: opts(nil), timeout: 300 * time.Millisecond,
+		{name: "wrong question", qname: "badq.outpost.test", opts: opts(nil), timeout: dnsWaitDeadline,
 			want: dnsWant{outcome: Down, class: ClassProtocol, message: "question other.outpost.test."}, wantTCP: &protocol},
 		{name: "spoofed reply skipped over udp", qname: "spoof.outpost.test", opts: opts(nil), want: up("NOERROR", 1),
 			wantTCP: &protocol},
@@ -114,7 +118,7 @@ func TestDNSProbe(t *testing.T) {
 				}
 				timeout := tt.timeout
 				if timeout == 0 {
-					timeout = 2 * time.Second
+					timeout = 5 * time.Second
 				}
 				r, _ := probeDNSTest(p, dnsTestTarget(t, server, tt.qname, params, tt.opts), timeout)
 				want := tt.want
@@ -145,19 +149,22 @@ func TestDNSProbeTruncated(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			server := tt.start(t)
 			p := NewDNS(DNSConfig{Clock: &dnsStepClock{}})
-			r, _ := probeDNSTest(p, dnsTestTarget(t, server, "big.outpost.test", "", DefaultOptions()), 2*time.Second)
+			r, _ := probeDNSTest(p, dnsTestTarget(t, server, "big.outpost.test", "", dnsTestOptions()), 5*time.Second)
 			checkDNSResult(t, r, tt.want)
 		})
 	}
 }
 
 func TestDNSProbeSilence(t *testing.T) {
-	const timeout = 300 * time.Millisecond
-	const margin = 250 * time.Millisecond
+	const timeout = dnsWaitDeadline
+	// Scheduling on an idle machine adds about a millisecond; the margin
+	// allows for a heavily loaded one while still catching a probe that
+	// waits for some internal timeout instead of the deadline.
+	const margin = time.Second
 	server := startDNSTestServer(t, newDNSTestMux())
 	for _, tr := range []Transport{UDP, TCP} {
 		t.Run(string(tr), func(t *testing.T) {
-			tg := dnsTestTarget(t, server, "silent.outpost.test", "transport="+string(tr), DefaultOptions())
+			tg := dnsTestTarget(t, server, "silent.outpost.test", "transport="+string(tr), dnsTestOptions())
 			r, took := probeDNSTest(NewDNS(DNSConfig{}), tg, timeout)
 			checkDNSResult(t, r, dnsWant{outcome: Down, class: ClassTimeout, message: "await reply"})
 			if took < timeout-10*time.Millisecond || took > timeout+margin {
@@ -191,7 +198,7 @@ func TestDNSProbeRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, took := probeDNSTest(NewDNS(DNSConfig{}), dnsTestTarget(t, tt.server, "ok.outpost.test", tt.params, DefaultOptions()), 5*time.Second)
+			r, took := probeDNSTest(NewDNS(DNSConfig{}), dnsTestTarget(t, tt.server, "ok.outpost.test", tt.params, dnsTestOptions()), 5*time.Second)
 			checkDNSResult(t, r, dnsWant{outcome: Down, class: ClassRefused, message: "connection refused"})
 			if took > time.Second {
 				t.Errorf("refusal took %s, want it at once", took)
@@ -218,9 +225,9 @@ func TestDNSProbeServerByName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewDNS(DNSConfig{Clock: &dnsStepClock{}, Resolver: resolver})
-			tg := Target{Kind: KindDNS, Host: tt.host, Port: int(server.Port()), Transport: tt.tr, Options: DefaultOptions(),
+			tg := Target{Kind: KindDNS, Host: tt.host, Port: int(server.Port()), Transport: tt.tr, Options: dnsTestOptions(),
 				DNS: DNSQuery{Name: "ok.outpost.test.", Type: dns.TypeA, Class: dns.ClassINET}}
-			r, _ := probeDNSTest(p, tg, 2*time.Second)
+			r, _ := probeDNSTest(p, tg, 5*time.Second)
 			checkDNSResult(t, r, tt.want)
 			for _, ph := range r.Phases {
 				if ph.Duration <= 0 {
@@ -260,11 +267,11 @@ func TestDNSProbeSystemResolver(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tg, err := ParseTarget(tt.target)
+			tg, err := NewTarget(tt.target, dnsTestOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, _ := probeDNSTest(NewDNS(DNSConfig{ResolvConf: tt.resolvConf}), tg, 2*time.Second)
+			r, _ := probeDNSTest(NewDNS(DNSConfig{ResolvConf: tt.resolvConf}), tg, 5*time.Second)
 			checkDNSResult(t, r, tt.want)
 		})
 	}
