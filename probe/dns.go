@@ -126,6 +126,9 @@ func (p *DNSProber) Probe(ctx context.Context, t Target) Result {
 	}
 	x := dnsExchange{transport: t.Transport, host: host, addrs: addrs, port: port,
 		query: newDNSQuery(t.DNS), opts: t.Options}
+	if x.transport == "" {
+		x.transport = UDP
+	}
 	reply, err := p.exchange(ctx, x, run, &run.phases)
 	if err != nil {
 		return run.fail(dnsClass(err), "%v", err)

@@ -48,7 +48,18 @@ func checkDNSResult(t *testing.T, r Result, w dnsWant) {
 	}
 }
 
-func TestDNSProbe(t *testing.T) {
+// dnsProbeCase is one TestDNSProbe case, run over udp and tcp.
+type dnsProbeCase struct {
+	name    string
+	qname   string
+	params  string
+	opts    Options
+	timeout time.Duration // default 5s
+	want    dnsWant
+	wantTCP *dnsWant // when tcp differs from udp
+}
+
+func dnsProbeCases() []dnsProbeCase {
 	opts := func(edit func(*Options)) Options {
 		o := dnsTestOptions()
 		if edit != nil {
@@ -61,15 +72,7 @@ func TestDNSProbe(t *testing.T) {
 		return dnsWant{outcome: Down, class: class, rcode: rcode, answers: answers, message: msg}
 	}
 	protocol := dnsWant{outcome: Down, class: ClassProtocol, message: "does not match the query"}
-	tests := []struct {
-		name    string
-		qname   string
-		params  string
-		opts    Options
-		timeout time.Duration // default 5s
-		want    dnsWant
-		wantTCP *dnsWant // when tcp differs from udp
-	}{
+	return []dnsProbeCase{
 		{name: "noerror with answers", qname: "ok.outpost.test", opts: opts(nil), want: up("NOERROR", 2)},
 		{name: "mx", qname: "ok.outpost.test", params: "type=MX", opts: opts(nil), want: up("NOERROR", 2)},
 		{name: "nxdomain", qname: "missing.outpost.test", opts: opts(nil),
@@ -107,9 +110,12 @@ func TestDNSProbe(t *testing.T) {
 		{name: "spoofed reply skipped over udp", qname: "spoof.outpost.test", opts: opts(nil), want: up("NOERROR", 1),
 			wantTCP: &protocol},
 	}
+}
+
+func TestDNSProbe(t *testing.T) {
 	server := startDNSTestServer(t, newDNSTestMux())
 	p := NewDNS(DNSConfig{})
-	for _, tt := range tests {
+	for _, tt := range dnsProbeCases() {
 		for _, tr := range []Transport{UDP, TCP} {
 			t.Run(tt.name+"/"+string(tr), func(t *testing.T) {
 				params := "transport=" + string(tr)
@@ -219,6 +225,7 @@ func TestDNSProbeServerByName(t *testing.T) {
 		{"udp", "dns.outpost.test", UDP, dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "resolve,request"}},
 		{"tcp", "dns.outpost.test", TCP, dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "resolve,connect,request"}},
 		{"ip literal", "127.0.0.1", TCP, dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "connect,request"}},
+		{"transport unset means udp", "127.0.0.1", "", dnsWant{outcome: Up, rcode: "NOERROR", answers: 2, phases: "request"}},
 		{"unknown server", "nowhere.outpost.test", UDP,
 			dnsWant{outcome: Down, class: ClassDNS, message: "resolve dns server nowhere.outpost.test", phases: "resolve"}},
 	}
