@@ -141,6 +141,9 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	}
 	class := classify(err)
 	msg := errorMessage(err)
+	if m, ok := describeTLSError(err, p.clock.Now()); ok {
+		class, msg = ClassTLS, m
+	}
 	if errors.Is(err, errTooManyRedirects) {
 		class = ClassStatus
 	}
