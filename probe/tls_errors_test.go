@@ -121,7 +121,7 @@ func FuzzTLSProbeReply(f *testing.F) {
 		"",
 		"220 smtp.example ESMTP\r\n",
 		"HTTP/1.1 400 Bad Request\r\n\r\n",
-		"\x15\x03\x03\x00\x02\x02\x28",             // fatal handshake_failure alert
+		"\x15\x03\x03\x00\x02\x02\x28", // fatal handshake_failure alert
 		"\x16\x03\x03\x00\x05\x02\x00\x00\x01\x00", // truncated ServerHello
 		"\x16\x03\x03\xff\xff",                     // oversized record
 		"\x17\x03\x03\x00\x01\x00",                 // application data before the handshake
@@ -137,6 +137,10 @@ func FuzzTLSProbeReply(f *testing.F) {
 	p := NewTLS(TLSConfig{RootCAs: x509.NewCertPool()})
 	target := mustTarget(f, "tls://127.0.0.1:"+strconv.Itoa(port), Options{})
 	f.Fuzz(func(t *testing.T, reply []byte) {
+		select {
+		case <-payloads: // left over from a probe that did not connect
+		default:
+		}
 		payloads <- reply
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
