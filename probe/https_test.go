@@ -126,8 +126,10 @@ func TestHTTPSHandshakeFailures(t *testing.T) {
 	plain := httptest.NewServer(httpsOK)
 	t.Cleanup(plain.Close)
 	stalled := plainServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
+	release := make(chan struct{})
 	silent := startHTTPSServer(t, pki.leaf(t, time.Now().Add(24*time.Hour), "127.0.0.1"),
-		http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	t.Cleanup(func() { close(release) }) // runs before silent.Close, which waits for the handler
 	tests := []struct {
 		name    string
 		url     string
@@ -346,12 +348,7 @@ func TestHTTPSBodyMemoryBounded(t *testing.T) {
 func TestHTTPSCredentialsRedacted(t *testing.T) {
 	pki := newTestPKI(t)
 	cert := pki.leaf(t, time.Now().Add(24*time.Hour), "127.0.0.1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := "127.0.0.1:" + strconv.Itoa(closedPort(t))
 	failing := startHTTPSServer(t, cert, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))

@@ -39,7 +39,8 @@ func (s *tlsTestServer) lastSNI() string {
 	return s.sni[len(s.sni)-1]
 }
 
-// startTLSServer serves cert (or cfg when cert is empty) on 127.0.0.1:0.
+// startTLSServer serves cfg on 127.0.0.1:0, completing every handshake;
+// unless cfg has its own GetConfigForClient it records each SNI.
 func startTLSServer(t testing.TB, cfg *tls.Config) *tlsTestServer {
 	t.Helper()
 	s := &tlsTestServer{}
@@ -173,6 +174,51 @@ func mustTarget(t testing.TB, raw string, o Options) Target {
 	return tg
 }
 
+// tlsCertCase is one case of TestTLSProbeCertificates.
+type tlsCertCase struct {
+	name       string
+	cert       tls.Certificate
+	host       string // default 127.0.0.1
+	pool       *x509.CertPool
+	opts       Options
+	outcome    Outcome
+	class      Class
+	msg        string // substring of Message
+	phases     string
+	sni        string
+	wantExpiry bool
+}
+
+func (tc tlsCertCase) check(t *testing.T, r Result, srv *tlsTestServer) {
+	t.Helper()
+	t.Logf("%s/%s %q phases %s", r.Outcome, r.Class, r.Message, phaseNames(r.Phases))
+	if r.Outcome != tc.outcome || r.Class != tc.class {
+		t.Fatalf("got %s/%s %q, want %s/%s", r.Outcome, r.Class, r.Message, tc.outcome, tc.class)
+	}
+	if !strings.Contains(r.Message, tc.msg) {
+		t.Errorf("message %q does not contain %q", r.Message, tc.msg)
+	}
+	if tc.phases != "" && phaseNames(r.Phases) != tc.phases {
+		t.Errorf("phases %q, want %q", phaseNames(r.Phases), tc.phases)
+	}
+	if tc.outcome.Passed() && srv.lastSNI() != tc.sni {
+		t.Errorf("server saw SNI %q, want %q", srv.lastSNI(), tc.sni)
+	}
+	if r.Details.RemoteAddr != srv.addr.String() {
+		t.Errorf("remote addr %q, want %q", r.Details.RemoteAddr, srv.addr)
+	}
+	if tc.wantExpiry {
+		if want := leafNotAfter(t, tc.cert); !r.Details.CertExpiry.Equal(want) {
+			t.Errorf("cert expiry %s, want %s", r.Details.CertExpiry, want)
+		}
+		if r.Details.TLSVersion != "TLS 1.3" {
+			t.Errorf("tls version %q", r.Details.TLSVersion)
+		}
+	} else if !r.Details.CertExpiry.IsZero() {
+		t.Errorf("cert expiry %s on a failed probe", r.Details.CertExpiry)
+	}
+}
+
 func TestTLSProbeCertificates(t *testing.T) {
 	pki := newTestPKI(t)
 	now := time.Now()
@@ -185,34 +231,22 @@ func TestTLSProbeCertificates(t *testing.T) {
 	otherPool := newTestPKI(t).Pool()
 	resolver := tlsTestResolver{"svc.example": {netip.MustParseAddr("127.0.0.1")}}
 
-	tests := []struct {
-		name      string
-		cert      tls.Certificate
-		host      string // default 127.0.0.1
-		pool      *x509.CertPool
-		opts      Options
-		outcome   Outcome
-		class     Class
-		msg       string // substring of Message
-		phases    string
-		sni       string
-		wantExpry bool
-	}{
-		{name: "valid ip literal", cert: good, outcome: Up, phases: "connect,tls", sni: "", wantExpry: true},
+	tests := []tlsCertCase{
+		{name: "valid ip literal", cert: good, outcome: Up, phases: "connect,tls", sni: "", wantExpiry: true},
 		{name: "valid name via resolver", cert: good, host: "svc.example", outcome: Up,
-			phases: "resolve,connect,tls", sni: "svc.example", wantExpry: true},
+			phases: "resolve,connect,tls", sni: "svc.example", wantExpiry: true},
 		{name: "server name override", cert: names, opts: Options{ServerName: "b.example"}, outcome: Up,
-			phases: "connect,tls", sni: "b.example", wantExpry: true},
+			phases: "connect,tls", sni: "b.example", wantExpiry: true},
 		{name: "expires in 3 days", cert: soon, opts: Options{CertMinDays: 14}, outcome: Degraded,
-			class: ClassCertExpiry, msg: "certificate expires in 3.0 days", wantExpry: true},
-		{name: "expires in 3 days without grading", cert: soon, outcome: Up, wantExpry: true},
+			class: ClassCertExpiry, msg: "certificate expires in 3.0 days", wantExpiry: true},
+		{name: "expires in 3 days without grading", cert: soon, outcome: Up, wantExpiry: true},
 		{name: "expired", cert: expired, opts: Options{CertMinDays: 14}, outcome: Down, class: ClassTLS,
 			msg: "certificate expired on " + leafNotAfter(t, expired).UTC().Format(time.RFC3339), phases: "connect,tls"},
 		{name: "not yet valid", cert: future, outcome: Down, class: ClassTLS, msg: "certificate is not yet valid (valid from "},
 		{name: "unknown authority", cert: good, pool: otherPool, outcome: Down, class: ClassTLS,
 			msg: `certificate signed by unknown authority (issuer "outpost test CA")`},
 		{name: "unknown authority skipped", cert: good, pool: otherPool, opts: Options{InsecureSkipVerify: true},
-			outcome: Up, wantExpry: true},
+			outcome: Up, wantExpiry: true},
 		{name: "hostname mismatch", cert: names, opts: Options{ServerName: "other.example"}, outcome: Down,
 			class: ClassTLS, msg: "certificate is valid for a.example, b.example, not other.example", sni: "other.example"},
 		{name: "ip literal not in certificate", cert: onlyName, outcome: Down, class: ClassTLS,
@@ -233,32 +267,7 @@ func TestTLSProbeCertificates(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			r := p.Probe(ctx, mustTarget(t, "tls://"+net.JoinHostPort(host, strconv.Itoa(srv.port())), tc.opts))
-			t.Logf("%s/%s %q phases %s", r.Outcome, r.Class, r.Message, phaseNames(r.Phases))
-			if r.Outcome != tc.outcome || r.Class != tc.class {
-				t.Fatalf("got %s/%s %q, want %s/%s", r.Outcome, r.Class, r.Message, tc.outcome, tc.class)
-			}
-			if !strings.Contains(r.Message, tc.msg) {
-				t.Errorf("message %q does not contain %q", r.Message, tc.msg)
-			}
-			if tc.phases != "" && phaseNames(r.Phases) != tc.phases {
-				t.Errorf("phases %q, want %q", phaseNames(r.Phases), tc.phases)
-			}
-			if tc.outcome.Passed() && srv.lastSNI() != tc.sni {
-				t.Errorf("server saw SNI %q, want %q", srv.lastSNI(), tc.sni)
-			}
-			if r.Details.RemoteAddr != srv.addr.String() {
-				t.Errorf("remote addr %q, want %q", r.Details.RemoteAddr, srv.addr)
-			}
-			if tc.wantExpry {
-				if want := leafNotAfter(t, tc.cert); !r.Details.CertExpiry.Equal(want) {
-					t.Errorf("cert expiry %s, want %s", r.Details.CertExpiry, want)
-				}
-				if r.Details.TLSVersion != "TLS 1.3" {
-					t.Errorf("tls version %q", r.Details.TLSVersion)
-				}
-			} else if !r.Details.CertExpiry.IsZero() {
-				t.Errorf("cert expiry %s on a failed probe", r.Details.CertExpiry)
-			}
+			tc.check(t, r, srv)
 		})
 	}
 }
@@ -280,15 +289,7 @@ func TestTLSProbeFailures(t *testing.T) {
 				return plainServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 			}},
 		{name: "refused", class: ClassRefused, msg: "connection refused", phases: "",
-			serve: func(t *testing.T) int {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				port := ln.Addr().(*net.TCPAddr).Port
-				ln.Close()
-				return port
-			}},
+			serve: func(t *testing.T) int { return closedPort(t) }},
 		{name: "not tls", class: ClassTLS, msg: `server did not answer with TLS (got "220 s")`, phases: "connect,tls",
 			serve: func(t *testing.T) int {
 				return plainServer(t, func(c net.Conn) { _, _ = io.WriteString(c, "220 smtp.example ESMTP\r\n") })
@@ -315,9 +316,9 @@ func TestTLSProbeFailures(t *testing.T) {
 			if timeout == 0 {
 				timeout = 5 * time.Second
 			}
+			began := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
-			began := time.Now()
 			r := NewTLS(TLSConfig{RootCAs: pki.Pool()}).Probe(ctx, mustTarget(t, "tls://127.0.0.1:"+strconv.Itoa(port), Options{}))
 			took := time.Since(began)
 			t.Logf("%s/%s %q after %s", r.Outcome, r.Class, r.Message, took)
@@ -338,6 +339,18 @@ func TestTLSProbeFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return port
 }
 
 // plainServer runs handle for every TCP connection to a loopback port.
