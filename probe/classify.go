@@ -75,6 +75,9 @@ func grade(r Result, o Options, now time.Time) Result {
 			r.Outcome, r.Class = Degraded, ClassCertExpiry
 			r.Message = fmt.Sprintf("certificate expires in %.1f days (at %s)", left.Hours()/24,
 				r.Details.CertExpiry.UTC().Format(time.RFC3339))
+			if left <= 0 { // only seen when verification is skipped
+				r.Message = "certificate expired on " + r.Details.CertExpiry.UTC().Format(time.RFC3339)
+			}
 			return r
 		}
 	}

@@ -83,7 +83,11 @@ func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
 	}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return p.requestFailed(start, tracer, err)
+		r := p.requestFailed(start, tracer, err)
+		if resp != nil { // a redirect CheckRedirect refused; its body is closed
+			r.Details.HTTPStatus = resp.StatusCode
+		}
+		return r
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody))
@@ -139,12 +143,22 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	if errors.As(err, &uerr) {
 		err = uerr.Err // url.Error repeats the URL, which may hold credentials
 	}
+	during := tracer.abort()
+	d := since(p.clock, start)
 	class := classify(err)
 	msg := errorMessage(err)
-	if errors.Is(err, errTooManyRedirects) {
-		class = ClassStatus
+	if m, ok := describeTLSError(err, p.clock.Now()); ok {
+		class, msg = ClassTLS, m
 	}
-	r := failure(start, since(p.clock, start), class, "%s", msg)
+	switch {
+	case errors.Is(err, errTooManyRedirects):
+		class = ClassStatus
+	case errors.Is(err, http.ErrSchemeMismatch):
+		class, msg = ClassTLS, "server answered plain HTTP to an HTTPS request (use http:// or the TLS port)"
+	case class == ClassTimeout && during != "":
+		msg = fmt.Sprintf("timed out after %s %s", d.Round(time.Millisecond), phaseActivity(during))
+	}
+	r := failure(start, d, class, "%s", msg)
 	r.Phases = tracer.phases()
 	r.Details.RemoteAddr = tracer.remoteAddr()
 	return r
@@ -157,62 +171,87 @@ func (p *HTTPProber) fail(r Result, class Class, format string, args ...any) Res
 }
 
 // httpTracer collects phase timings over all requests of one probe
-// (redirects add up). Hooks may run on other goroutines, hence the mutex.
+// (redirects add up). Hooks may run on other goroutines, even after the
+// request failed, hence the mutex.
 type httpTracer struct {
 	clock Clock
 	mu    sync.Mutex
 	sums  map[string]time.Duration
-	order []string
-	marks map[string]time.Time
+	order []string             // phases in the order they first started
+	open  map[string]time.Time // phases started and not yet ended
+	done  bool                 // set by abort: late hooks change nothing
 	addr  string
 }
 
 func newHTTPTracer(c Clock) *httpTracer {
-	return &httpTracer{clock: c, sums: map[string]time.Duration{}, marks: map[string]time.Time{}}
+	return &httpTracer{clock: c, sums: map[string]time.Duration{}, open: map[string]time.Time{}}
 }
 
-func (h *httpTracer) mark(name string) {
-	h.mu.Lock()
-	h.marks[name] = h.clock.Now()
-	h.mu.Unlock()
-}
-
-// end closes phase name, which started at the mark from.
-func (h *httpTracer) end(name, from string) {
+// start opens phase name.
+func (h *httpTracer) start(name string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	started, ok := h.marks[from]
-	if !ok {
+	if h.done {
 		return
 	}
 	if _, seen := h.sums[name]; !seen {
 		h.order = append(h.order, name)
+		h.sums[name] = 0
 	}
+	h.open[name] = h.clock.Now()
+}
+
+// end closes phase name if it is open.
+func (h *httpTracer) end(name string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	started, ok := h.open[name]
+	if !ok {
+		return
+	}
+	delete(h.open, name)
 	h.sums[name] += h.clock.Now().Sub(started)
 }
 
 func (h *httpTracer) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { h.mark("resolve") },
-		DNSDone:           func(httptrace.DNSDoneInfo) { h.end("resolve", "resolve") },
-		ConnectStart:      func(_, _ string) { h.mark("connect") },
-		ConnectDone:       func(_, _ string, _ error) { h.end("connect", "connect") },
-		TLSHandshakeStart: func() { h.mark("tls") },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { h.end("tls", "tls") },
+		DNSStart:          func(httptrace.DNSStartInfo) { h.start("resolve") },
+		DNSDone:           func(httptrace.DNSDoneInfo) { h.end("resolve") },
+		ConnectStart:      func(_, _ string) { h.start("connect") },
+		ConnectDone:       func(_, _ string, _ error) { h.end("connect") },
+		TLSHandshakeStart: func() { h.start("tls") },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { h.end("tls") },
 		GotConn: func(info httptrace.GotConnInfo) {
-			h.mark("request")
+			h.start("first_byte")
 			h.mu.Lock()
 			h.addr = info.Conn.RemoteAddr().String()
 			h.mu.Unlock()
 		},
 		GotFirstResponseByte: func() {
-			h.end("first_byte", "request")
-			h.mark("first_byte")
+			h.end("first_byte")
+			h.start("transfer")
 		},
 	}
 }
 
-func (h *httpTracer) bodyDone() { h.end("transfer", "first_byte") }
+func (h *httpTracer) bodyDone() { h.end("transfer") }
+
+// abort ends the phases still open when the request failed (the transport
+// may still be dialling in the background) and returns the latest of them.
+func (h *httpTracer) abort() (during string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done = true
+	now := h.clock.Now()
+	for _, name := range h.order {
+		if started, ok := h.open[name]; ok {
+			h.sums[name] += now.Sub(started)
+			delete(h.open, name)
+			during = name
+		}
+	}
+	return during
+}
 
 func (h *httpTracer) remoteAddr() string {
 	h.mu.Lock()
@@ -228,4 +267,19 @@ func (h *httpTracer) phases() []Phase {
 		out = append(out, Phase{Name: name, Duration: h.sums[name]})
 	}
 	return out
+}
+
+// phaseActivity describes what a probe was doing during phase name.
+func phaseActivity(name string) string {
+	switch name {
+	case "resolve":
+		return "resolving the host name"
+	case "connect":
+		return "connecting"
+	case "tls":
+		return "in the tls handshake"
+	case "first_byte":
+		return "waiting for the response"
+	}
+	return "reading the response"
 }
