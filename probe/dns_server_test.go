@@ -217,13 +217,6 @@ func (r dnsTestResolver) LookupNetIP(_ context.Context, _, host string) ([]netip
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-func phaseNames(ps []Phase) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name
-	}
-	return strings.Join(names, ",")
-}
 
 // dnsTestOptions are DefaultOptions without latency grading, so a slow,
 // loaded test machine cannot turn an expected up into degraded.

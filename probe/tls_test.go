@@ -157,13 +157,6 @@ func leafNotAfter(t testing.TB, c tls.Certificate) time.Time {
 	return leaf.NotAfter
 }
 
-func phaseNames(ps []Phase) string {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name
-	}
-	return strings.Join(names, ",")
-}
 
 func mustTarget(t testing.TB, raw string, o Options) Target {
 	t.Helper()

@@ -20,8 +20,8 @@ func newProbers() probe.Set {
 	return probe.Set{
 		probe.KindHTTP: probe.NewHTTP(probe.HTTPConfig{Clock: clock, UserAgent: "outpost/" + buildInfo().Version}),
 		probe.KindTCP:  probe.NewTCP(clock, nil),
-		probe.KindTLS:  probe.NotImplemented{Clock: clock},
-		probe.KindDNS:  probe.NotImplemented{Clock: clock},
+		probe.KindTLS:  probe.NewTLS(probe.TLSConfig{Clock: clock}),
+		probe.KindDNS:  probe.NewDNS(probe.DNSConfig{Clock: clock}),
 		probe.KindSIP:  probe.NotImplemented{Clock: clock},
 	}
 }
