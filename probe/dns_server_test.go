@@ -217,7 +217,6 @@ func (r dnsTestResolver) LookupNetIP(_ context.Context, _, host string) ([]netip
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-
 // dnsTestOptions are DefaultOptions without latency grading, so a slow,
 // loaded test machine cannot turn an expected up into degraded.
 func dnsTestOptions() Options {

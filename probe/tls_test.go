@@ -157,7 +157,6 @@ func leafNotAfter(t testing.TB, c tls.Certificate) time.Time {
 	return leaf.NotAfter
 }
 
-
 func mustTarget(t testing.TB, raw string, o Options) Target {
 	t.Helper()
 	tg, err := NewTarget(raw, o)
