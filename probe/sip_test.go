@@ -91,6 +91,7 @@ func TestSIPProbeBehaviours(t *testing.T) {
 		{name: "user agent when no server", handler: func(c *sipCall) { c.Reply(200, "OK", "User-Agent: ua/2") }, outcome: Up, status: 200, server: "ua/2"},
 		{name: "silence", handler: func(*sipCall) {}, outcome: Down, class: ClassTimeout, waits: true},
 		{name: "garbage", handler: func(c *sipCall) { c.Send("HTTP/1.1 400 Bad Request\r\n\r\n") }, outcome: Down, class: ClassProtocol, waits: true, quickOnTCP: true},
+		{name: "garbage without a line end", handler: func(c *sipCall) { c.Send("\x16\x03\x01 hello") }, outcome: Down, class: ClassProtocol, waits: true, quickOnTCP: true},
 		{name: "provisional flood then 200", handler: floodThenOK, outcome: Up, status: 200},
 		{name: "provisional only", handler: func(c *sipCall) { c.Reply(180, "Ringing") }, outcome: Down, class: ClassTimeout, waits: true},
 		{name: "strays then the answer", handler: strayThenOK, outcome: Up, status: 200},

@@ -193,11 +193,15 @@ func viaBranch(via string) string {
 }
 
 // readSIPMessage reads one response from a stream: optional keep-alive
-// CRLFs, the header (at most maxSIPMessage bytes, its first line checked as
-// soon as it arrives so garbage fails fast) and Content-Length body bytes,
-// which are discarded. head is scratch space reused between calls.
+// CRLFs, the header (at most maxSIPMessage bytes; its first bytes are
+// checked as soon as they arrive so garbage fails fast) and Content-Length
+// body bytes, which are discarded. head is scratch space reused between
+// calls.
 func readSIPMessage(br *bufio.Reader, head []byte) (sipResponse, []byte, error) {
 	head = head[:0]
+	if err := skipSIPKeepAlive(br); err != nil {
+		return sipResponse{}, head, err
+	}
 	for {
 		start := len(head)
 		var err error
@@ -206,10 +210,6 @@ func readSIPMessage(br *bufio.Reader, head []byte) (sipResponse, []byte, error) 
 		}
 		line := bytes.TrimRight(head[start:], "\r\n")
 		if start == 0 {
-			if len(line) == 0 {
-				head = head[:0] // keep-alive CRLF before a message (RFC 5626 §3.5.1)
-				continue
-			}
 			var r sipResponse
 			if err := r.parseStatusLine(line); err != nil {
 				return sipResponse{}, head, err
@@ -232,6 +232,28 @@ func readSIPMessage(br *bufio.Reader, head []byte) (sipResponse, []byte, error) 
 		return sipResponse{}, head, fmt.Errorf("reading %d body bytes: %w", body, noEOF(err))
 	}
 	return r, head, nil
+}
+
+// skipSIPKeepAlive drops CRLF keep-alives (RFC 5626 §3.5.1) before a
+// message, then fails at once if the bytes already received cannot start a
+// status line, instead of waiting for a line end that may never come.
+func skipSIPKeepAlive(br *bufio.Reader) error {
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			return err
+		}
+		if b[0] != '\r' && b[0] != '\n' {
+			break
+		}
+		br.Discard(1)
+	}
+	const version = "SIP/2.0 "
+	p, _ := br.Peek(min(br.Buffered(), len(version)))
+	if !bytes.EqualFold(p, []byte(version[:len(p)])) {
+		return fmt.Errorf("%w: reply starts with %q, not SIP/2.0", errSIPMessage, snippet(p))
+	}
+	return nil
 }
 
 // noEOF turns a clean EOF inside a message into io.ErrUnexpectedEOF.
