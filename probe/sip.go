@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -36,14 +37,17 @@ type SIPProber struct {
 	dialer    dialer
 	rootCAs   *x509.CertPool
 	userAgent string
+	datagrams sync.Pool // *[]byte of maxSIPMessage bytes for UDP reads
 }
 
 var _ Prober = (*SIPProber)(nil)
 
 // NewSIP returns a SIP prober.
 func NewSIP(c SIPConfig) *SIPProber {
-	return &SIPProber{dialer: newDialer(c.Clock, c.Resolver), rootCAs: c.RootCAs,
+	p := &SIPProber{dialer: newDialer(c.Clock, c.Resolver), rootCAs: c.RootCAs,
 		userAgent: cmp.Or(c.UserAgent, "outpost")}
+	p.datagrams.New = func() any { b := make([]byte, maxSIPMessage); return &b }
+	return p
 }
 
 // sipTransaction is the client side of one OPTIONS transaction.
@@ -74,7 +78,9 @@ func (p *SIPProber) Probe(ctx context.Context, t Target) Result {
 	x := &sipTransaction{req: newSIPRequest(t, conn.LocalAddr(), p.userAgent)}
 	sent := clock.Now()
 	if t.Transport == UDP {
-		err = x.runDatagram(ctx, conn)
+		buf := p.datagrams.Get().(*[]byte)
+		err = x.runDatagram(ctx, conn, *buf)
+		p.datagrams.Put(buf)
 	} else {
 		err = x.runStream(ctx, conn)
 	}
@@ -148,8 +154,8 @@ func (p *SIPProber) dialUDP(ctx context.Context, t Target, phases *[]Phase) (net
 // runDatagram sends the request and retransmits it per Timer E (T1,
 // doubling to T2; T2 once a provisional response came) until a final
 // response matches, the socket fails or ctx's deadline passes. Unparseable
-// datagrams are remembered but do not end the wait.
-func (x *sipTransaction) runDatagram(ctx context.Context, conn net.Conn) error {
+// datagrams are remembered but do not end the wait. buf receives datagrams.
+func (x *sipTransaction) runDatagram(ctx context.Context, conn net.Conn, buf []byte) error {
 	msg := x.req.bytes()
 	if _, err := conn.Write(msg); err != nil {
 		return x.ioError(ctx, "send", err)
@@ -157,7 +163,6 @@ func (x *sipTransaction) runDatagram(ctx context.Context, conn net.Conn) error {
 	deadline, hasDeadline := ctx.Deadline()
 	interval := sipT1
 	next := time.Now().Add(interval)
-	buf := make([]byte, maxSIPMessage)
 	for {
 		if now := time.Now(); !now.Before(next) {
 			if _, err := conn.Write(msg); err != nil {
