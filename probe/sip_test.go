@@ -46,41 +46,52 @@ func hasPhase(r Result, name string) bool {
 	return false
 }
 
-func TestSIPProbeBehaviours(t *testing.T) {
-	floodThenOK := func(c *sipCall) {
-		// 100 datagrams fit a default loopback receive buffer, so none of
-		// them (and not the 200) is dropped.
-		for range 100 {
-			if c.Reply(100, "Trying") != nil {
-				return
-			}
+// sipFloodThenOK answers 100 Trying a hundred times, then 200.
+func sipFloodThenOK(c *sipCall) {
+	// 100 datagrams fit a default loopback receive buffer, so none of
+	// them (and not the 200) is dropped.
+	for range 100 {
+		if c.Reply(100, "Trying") != nil {
+			return
 		}
-		c.Reply(200, "OK")
 	}
-	strayThenOK := func(c *sipCall) {
-		ok := c.Response(503, "Stray")
-		c.Send(strings.Replace(ok, c.Req.get("call-id"), "other@127.0.0.1", 1))
-		branch := viaBranch(c.Req.get("via"))
-		c.Send(strings.Replace(ok, branch, "z9hG4bKsomeoneelse", 1))
-		c.Reply(200, "OK")
-	}
-	compact := func(c *sipCall) {
-		c.Send(fmt.Sprintf("SIP/2.0 200 OK\r\nv: %s\r\nf: %s\r\nt: %s\r\ni: %s\r\nCSeq: 1 OPTIONS\r\nuser-agent: compact-ua\r\nl: 4\r\n\r\nbody",
-			c.Req.get("via"), c.Req.get("from"), c.Req.get("to"), c.Req.get("call-id")))
-	}
+	c.Reply(200, "OK")
+}
+
+// sipStraysThenOK sends a 503 with a foreign Call-ID, one with a foreign
+// branch, then the real answer.
+func sipStraysThenOK(c *sipCall) {
+	ok := c.Response(503, "Stray")
+	c.Send(strings.Replace(ok, c.Req.get("call-id"), "other@127.0.0.1", 1))
+	branch := viaBranch(c.Req.get("via"))
+	c.Send(strings.Replace(ok, branch, "z9hG4bKsomeoneelse", 1))
+	c.Reply(200, "OK")
+}
+
+// sipCompactOK answers with compact header names and a body.
+func sipCompactOK(c *sipCall) {
+	c.Send(fmt.Sprintf("SIP/2.0 200 OK\r\nv: %s\r\nf: %s\r\nt: %s\r\ni: %s\r\nCSeq: 1 OPTIONS\r\nuser-agent: compact-ua\r\nl: 4\r\n\r\nbody",
+		c.Req.get("via"), c.Req.get("from"), c.Req.get("to"), c.Req.get("call-id")))
+}
+
+// sipBehaviour is one scripted responder behaviour and what the probe
+// should make of it.
+type sipBehaviour struct {
+	name       string
+	handler    sipHandler
+	opts       *Options
+	outcome    Outcome
+	class      Class
+	status     int
+	server     string
+	waits      bool // the probe runs until its deadline (on tcp too unless quickOnTCP)
+	quickOnTCP bool // stream transports end before the deadline
+}
+
+func TestSIPProbeBehaviours(t *testing.T) {
 	only200 := DefaultOptions()
 	only200.Expect.Status = []StatusRange{{200, 200}}
-	tests := []struct {
-		name       string
-		handler    sipHandler
-		opts       *Options
-		outcome    Outcome
-		class      Class
-		status     int
-		server     string
-		waits      bool // the probe runs until its deadline (on tcp too unless quickOnTCP)
-		quickOnTCP bool // stream transports end before the deadline
-	}{
+	tests := []sipBehaviour{
 		{name: "200 ok", handler: func(c *sipCall) { c.Reply(200, "OK", "Server: responder/1.0") },
 			outcome: Up, status: 200, server: "responder/1.0"},
 		{name: "404 proves a live server", handler: func(c *sipCall) { c.Reply(404, "Not Found") }, outcome: Up, status: 404},
@@ -92,10 +103,10 @@ func TestSIPProbeBehaviours(t *testing.T) {
 		{name: "silence", handler: func(*sipCall) {}, outcome: Down, class: ClassTimeout, waits: true},
 		{name: "garbage", handler: func(c *sipCall) { c.Send("HTTP/1.1 400 Bad Request\r\n\r\n") }, outcome: Down, class: ClassProtocol, waits: true, quickOnTCP: true},
 		{name: "garbage without a line end", handler: func(c *sipCall) { c.Send("\x16\x03\x01 hello") }, outcome: Down, class: ClassProtocol, waits: true, quickOnTCP: true},
-		{name: "provisional flood then 200", handler: floodThenOK, outcome: Up, status: 200},
+		{name: "provisional flood then 200", handler: sipFloodThenOK, outcome: Up, status: 200},
 		{name: "provisional only", handler: func(c *sipCall) { c.Reply(180, "Ringing") }, outcome: Down, class: ClassTimeout, waits: true},
-		{name: "strays then the answer", handler: strayThenOK, outcome: Up, status: 200},
-		{name: "compact headers", handler: compact, outcome: Up, status: 200, server: "compact-ua"},
+		{name: "strays then the answer", handler: sipStraysThenOK, outcome: Up, status: 200},
+		{name: "compact headers", handler: sipCompactOK, outcome: Up, status: 200, server: "compact-ua"},
 	}
 	for _, network := range []string{"udp", "tcp"} {
 		for _, tt := range tests {
@@ -113,33 +124,38 @@ func TestSIPProbeBehaviours(t *testing.T) {
 					timeout = 500 * time.Millisecond
 				}
 				r := probeWithin(NewSIP(SIPConfig{}), sipTestTarget(t, sipURI("", srv.Port, network), opts), timeout)
-				if r.Outcome != tt.outcome || r.Class != tt.class || r.Details.SIPStatus != tt.status {
-					t.Fatalf("got %s/%q status %d (%s), want %s/%q status %d",
-						r.Outcome, r.Class, r.Details.SIPStatus, r.Message, tt.outcome, tt.class, tt.status)
-				}
-				if r.Details.SIPServer != tt.server {
-					t.Errorf("SIPServer = %q, want %q", r.Details.SIPServer, tt.server)
-				}
-				if r.Details.RemoteAddr != fmt.Sprintf("127.0.0.1:%d", srv.Port) {
-					t.Errorf("RemoteAddr = %q", r.Details.RemoteAddr)
-				}
-				if got := hasPhase(r, "response"); got != (tt.status != 0) {
-					t.Errorf("response phase present = %v, want %v: %+v", got, tt.status != 0, r.Phases)
-				}
-				if got, want := hasPhase(r, "connect"), network != "udp"; got != want {
-					t.Errorf("connect phase present = %v, want %v", got, want)
-				}
-				if tt.class != ClassNone && r.Message == "" {
-					t.Error("failure without a message")
-				}
-				if tt.quickOnTCP && network == "tcp" && r.Duration > timeout/2 {
-					t.Errorf("tcp garbage took %s, want it to end the probe at once", r.Duration)
-				}
-				if tt.waits && !(tt.quickOnTCP && network == "tcp") && r.Duration < timeout-50*time.Millisecond {
-					t.Errorf("timeout after %s, want about %s", r.Duration, timeout)
-				}
+				tt.check(t, r, network, srv.Port, timeout)
 			})
 		}
+	}
+}
+
+func (tt sipBehaviour) check(t *testing.T, r Result, network string, port int, timeout time.Duration) {
+	t.Helper()
+	if r.Outcome != tt.outcome || r.Class != tt.class || r.Details.SIPStatus != tt.status {
+		t.Fatalf("got %s/%q status %d (%s), want %s/%q status %d",
+			r.Outcome, r.Class, r.Details.SIPStatus, r.Message, tt.outcome, tt.class, tt.status)
+	}
+	if r.Details.SIPServer != tt.server {
+		t.Errorf("SIPServer = %q, want %q", r.Details.SIPServer, tt.server)
+	}
+	if r.Details.RemoteAddr != fmt.Sprintf("127.0.0.1:%d", port) {
+		t.Errorf("RemoteAddr = %q", r.Details.RemoteAddr)
+	}
+	if got := hasPhase(r, "response"); got != (tt.status != 0) {
+		t.Errorf("response phase present = %v, want %v: %+v", got, tt.status != 0, r.Phases)
+	}
+	if got, want := hasPhase(r, "connect"), network != "udp"; got != want {
+		t.Errorf("connect phase present = %v, want %v", got, want)
+	}
+	if tt.class != ClassNone && r.Message == "" {
+		t.Error("failure without a message")
+	}
+	if tt.quickOnTCP && network == "tcp" && r.Duration > timeout/2 {
+		t.Errorf("tcp garbage took %s, want it to end the probe at once", r.Duration)
+	}
+	if tt.waits && !(tt.quickOnTCP && network == "tcp") && r.Duration < timeout-50*time.Millisecond {
+		t.Errorf("timeout after %s, want about %s", r.Duration, timeout)
 	}
 }
 
