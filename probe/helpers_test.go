@@ -1,6 +1,11 @@
 package probe
 
-import "strings"
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
 
 // phaseNames lists phase names in order, comma separated.
 func phaseNames(ps []Phase) string {
@@ -9,4 +14,29 @@ func phaseNames(ps []Phase) string {
 		names[i] = p.Name
 	}
 	return strings.Join(names, ",")
+}
+
+// closedPort returns a loopback port nothing listens on (it was just freed)
+// for network "tcp" or "udp".
+func closedPort(t testing.TB, network string) int {
+	t.Helper()
+	if network == "udp" {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().(*net.UDPAddr).Port
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// closedAddr is closedPort as a host:port.
+func closedAddr(t testing.TB, network string) string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(closedPort(t, network)))
 }

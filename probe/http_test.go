@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -20,18 +19,6 @@ func probeHTTP(t *testing.T, rawURL string, o Options, timeout time.Duration) Re
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return NewHTTP(HTTPConfig{}).Probe(ctx, tg)
-}
-
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
 }
 
 func TestHTTPProbe(t *testing.T) {
@@ -84,7 +71,7 @@ func TestHTTPProbe(t *testing.T) {
 		{"server error", srv.URL + "/error", def, Down, ClassStatus, 503},
 		{"expected 404", srv.URL + "/missing", accept404, Up, ClassNone, 404},
 		{"method and headers", srv.URL + "/echo", post, Up, ClassNone, 200},
-		{"refused", "http://" + closedAddr(t) + "/", def, Down, ClassRefused, 0},
+		{"refused", "http://" + closedAddr(t, "tcp") + "/", def, Down, ClassRefused, 0},
 		{"timeout", srv.URL + "/hang", def, Down, ClassTimeout, 0},
 	}
 	for _, tt := range tests {

@@ -348,7 +348,7 @@ func TestHTTPSBodyMemoryBounded(t *testing.T) {
 func TestHTTPSCredentialsRedacted(t *testing.T) {
 	pki := newTestPKI(t)
 	cert := pki.leaf(t, time.Now().Add(24*time.Hour), "127.0.0.1")
-	closed := "127.0.0.1:" + strconv.Itoa(closedPort(t))
+	closed := "127.0.0.1:" + strconv.Itoa(closedPort(t, "tcp"))
 	failing := startHTTPSServer(t, cert, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	}))

@@ -284,25 +284,6 @@ func TestSIPRefused(t *testing.T) {
 	}
 }
 
-// closedPort returns a loopback port nothing listens on (it was just freed).
-func closedPort(t *testing.T, network string) int {
-	t.Helper()
-	if network == "udp" {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Close()
-		return pc.LocalAddr().(*net.UDPAddr).Port
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func TestSIPStreamFailures(t *testing.T) {
 	tests := []struct {
 		name    string

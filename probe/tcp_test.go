@@ -59,7 +59,7 @@ func TestTCPProbe(t *testing.T) {
 		{"send and expect", smtp, withExpect("EHLO outpost\r\n", "(?m)^250 "), Up, ClassNone},
 		{"banner mismatch closes", smtp, withExpect("QUIT\r\n", "^554"), Down, ClassBody},
 		{"silent server times out", silent, withExpect("", "^220"), Down, ClassTimeout},
-		{"refused", closedAddr(t), DefaultOptions(), Down, ClassRefused},
+		{"refused", closedAddr(t, "tcp"), DefaultOptions(), Down, ClassRefused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

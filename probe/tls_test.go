@@ -281,7 +281,7 @@ func TestTLSProbeFailures(t *testing.T) {
 				return plainServer(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 			}},
 		{name: "refused", class: ClassRefused, msg: "connection refused", phases: "",
-			serve: func(t *testing.T) int { return closedPort(t) }},
+			serve: func(t *testing.T) int { return closedPort(t, "tcp") }},
 		{name: "not tls", class: ClassTLS, msg: `server did not answer with TLS (got "220 s")`, phases: "connect,tls",
 			serve: func(t *testing.T) int {
 				return plainServer(t, func(c net.Conn) { _, _ = io.WriteString(c, "220 smtp.example ESMTP\r\n") })
@@ -331,18 +331,6 @@ func TestTLSProbeFailures(t *testing.T) {
 			}
 		})
 	}
-}
-
-// closedPort returns a loopback port nothing listens on.
-func closedPort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
 }
 
 // plainServer runs handle for every TCP connection to a loopback port.

@@ -22,7 +22,7 @@ func newProbers() probe.Set {
 		probe.KindTCP:  probe.NewTCP(clock, nil),
 		probe.KindTLS:  probe.NewTLS(probe.TLSConfig{Clock: clock}),
 		probe.KindDNS:  probe.NewDNS(probe.DNSConfig{Clock: clock}),
-		probe.KindSIP:  probe.NotImplemented{Clock: clock},
+		probe.KindSIP:  probe.NewSIP(probe.SIPConfig{Clock: clock, UserAgent: "outpost/" + buildInfo().Version}),
 	}
 }
 
