@@ -90,10 +90,11 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 func formatResult(t probe.Target, r probe.Result) string {
 	var facts []string
 	d := r.Details
-	if d.HTTPStatus != 0 {
+	// A status failure's message already names the status.
+	if d.HTTPStatus != 0 && r.Class != probe.ClassStatus {
 		facts = append(facts, fmt.Sprintf("HTTP %d", d.HTTPStatus))
 	}
-	if d.SIPStatus != 0 {
+	if d.SIPStatus != 0 && r.Class != probe.ClassStatus {
 		facts = append(facts, strings.TrimSpace(fmt.Sprintf("SIP %d %s", d.SIPStatus, d.SIPReason)))
 	}
 	if d.DNSRcode != "" {
