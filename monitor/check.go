@@ -12,6 +12,7 @@ import (
 
 	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
 )
 
 // State of a check.
@@ -40,6 +41,10 @@ type Check struct {
 	Timeout       time.Duration
 	RetryInterval time.Duration
 	Thresholds    Thresholds
+	// Fingerprint changes when anything that shapes the probe or its
+	// verdict changes; a reload keeps the state of checks whose key and
+	// fingerprint stay the same.
+	Fingerprint string
 }
 
 // Thresholds turn single results into a check state.
@@ -60,7 +65,8 @@ func ChecksFromConfig(cfg *config.Config) ([]Check, error) {
 			checks = append(checks, Check{
 				Key: c.Key(), ID: c.ID, Name: c.Name, Component: comp.ID, Target: t,
 				Interval: c.Interval.D(), Timeout: c.Timeout.D(), RetryInterval: c.RetryInterval.D(),
-				Thresholds: Thresholds{FailAfter: c.FailAfter, RecoverAfter: c.RecoverAfter},
+				Thresholds:  Thresholds{FailAfter: c.FailAfter, RecoverAfter: c.RecoverAfter},
+				Fingerprint: fingerprint(c),
 			})
 		}
 	}
@@ -74,6 +80,9 @@ type CheckState struct {
 	Since time.Time
 	// Fails and Passes count consecutive failed and passed probes.
 	Fails, Passes int
+	// FailingSince is the start of the first failed probe of the current
+	// run of failures; zero while passing.
+	FailingSince time.Time
 	// Last is the most recent result; nil before the first probe.
 	Last *probe.Result
 }
@@ -90,6 +99,7 @@ func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) Ch
 	if r.Outcome.Passed() {
 		next.Passes++
 		next.Fails = 0
+		next.FailingSince = time.Time{}
 		if prev.State != StateDown || next.Passes >= th.RecoverAfter {
 			state = StateUp
 			if r.Outcome == probe.Degraded {
@@ -99,6 +109,9 @@ func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) Ch
 	} else {
 		next.Fails++
 		next.Passes = 0
+		if next.Fails == 1 {
+			next.FailingSince = r.Start
+		}
 		if next.Fails >= th.FailAfter {
 			state = StateDown
 		}
@@ -107,4 +120,44 @@ func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) Ch
 		next.State, next.Since = state, now
 	}
 	return next
+}
+
+// fingerprint summarises every setting of c that shapes probing.
+func fingerprint(c config.Check) string {
+	re := func(r config.Regexp) string {
+		if r.Regexp == nil {
+			return ""
+		}
+		return r.String()
+	}
+	secret := make(map[string]string, len(c.SecretHeaders))
+	for k, s := range c.SecretHeaders {
+		secret[k] = s.Env + "|" + s.File + "|" + fmt.Sprint(len(s.Value.Reveal()))
+	}
+	return fmt.Sprintf("%q|%s|%s|%s|%d|%d|%s|%d|%q|%v|%v|%q|%d|%v|%q|%q|%v|%q|%q|%v|%d|%q",
+		c.Target, c.Interval, c.Timeout, c.RetryInterval, c.FailAfter, c.RecoverAfter, c.DegradedLatency,
+		c.CertMinDays, c.Method, c.Headers, secret, c.Body, c.MaxRedirects, c.InsecureSkipVerify, c.ServerName,
+		c.Send, c.Expect.Status, c.Expect.BodyContains, re(c.Expect.BodyRegex), c.Expect.Rcodes,
+		c.Expect.MinAnswers, re(c.Expect.Answer))
+}
+
+// StoreResult converts a probe result for the store.
+func StoreResult(key string, r probe.Result) store.Result {
+	out := store.Result{Check: key, Time: r.Start, Duration: r.Duration, Class: string(r.Class),
+		Message: r.Message, CertExpiry: r.Details.CertExpiry}
+	switch r.Outcome {
+	case probe.Up:
+		out.Outcome = store.OutcomeUp
+	case probe.Degraded:
+		out.Outcome = store.OutcomeDegraded
+	default:
+		out.Outcome = store.OutcomeDown
+	}
+	switch d := r.Details; {
+	case d.HTTPStatus != 0:
+		out.Code = d.HTTPStatus
+	case d.SIPStatus != 0:
+		out.Code = d.SIPStatus
+	}
+	return out
 }

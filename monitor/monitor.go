@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -22,30 +23,73 @@ type ResultSink interface {
 	Add(r store.Result)
 }
 
-// Options configure a Monitor.
+// History records state intervals and liveness; *store.DB implements it.
+type History interface {
+	RecordTransitions(ts []store.Transition) error
+	OpenIntervals() (map[store.Subject]store.Interval, error)
+	Heartbeat(t time.Time) error
+	LastHeartbeat() (time.Time, error)
+}
+
+// Options configure a Monitor. Only Prober is required.
 type Options struct {
-	Prober probe.Prober
-	Sink   ResultSink // nil: results are not stored
-	// Observer may be nil.
-	Observer Observer
-	Clock    Clock // default SystemClock
-	Logger   *slog.Logger
+	Prober    probe.Prober
+	Sink      ResultSink    // nil: results are not stored
+	Observer  Observer      // nil: no metrics
+	History   History       // nil: no intervals
+	Incidents IncidentStore // nil: no incident engine
+	Clock     Clock         // default SystemClock
+	Logger    *slog.Logger
 	// Concurrency bounds probes in flight. Default 256.
 	Concurrency int
+	// TickInterval paces timers, maintenance boundaries and the
+	// heartbeat. Default 1 s.
+	TickInterval time.Duration
 }
 
-// Monitor runs the checks and holds their live state.
+// Spec is the reloadable part of the monitor's configuration.
+type Spec struct {
+	Checks      []Check
+	Components  []Component
+	Maintenance []MaintenanceWindow
+	SelfCheck   SelfCheck
+	Incidents   IncidentSettings
+}
+
+// entry is one check and its state.
+type entry struct {
+	check Check
+	state CheckState
+}
+
+// Monitor runs the checks, holds their live state, derives component
+// status, and drives the incident engine.
 type Monitor struct {
-	opts   Options
-	log    *slog.Logger
-	checks []Check
+	opts Options
+	log  *slog.Logger
 
-	mu     sync.RWMutex
-	states []CheckState
+	// evalMu serialises evaluation and the writes that follow from it
+	// (intervals, incidents), so they reach the store in order.
+	evalMu    sync.Mutex
+	incidents *incidentEngine
+	self      *selfChecker
+	lastErr   string
+
+	mu          sync.RWMutex // guards everything below; held briefly
+	order       []string     // check keys in configuration order
+	entries     map[string]*entry
+	comps       []Component
+	compStatus  map[string]ComponentStatus
+	maintenance []MaintenanceWindow
+	inMaint     map[string]bool
+	blind       bool
+	recorded    map[store.Subject]store.State // last interval state written
+
+	reloaded chan struct{} // tells the scheduler the check set changed
 }
 
-// New returns a Monitor for checks; start it with Run.
-func New(checks []Check, o Options) *Monitor {
+// New returns a Monitor for spec; start it with Run.
+func New(spec Spec, o Options) *Monitor {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
@@ -55,11 +99,17 @@ func New(checks []Check, o Options) *Monitor {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 256
 	}
-	states := make([]CheckState, len(checks))
-	for i := range states {
-		states[i].State = StateUnknown
+	if o.TickInterval <= 0 {
+		o.TickInterval = time.Second
 	}
-	return &Monitor{opts: o, log: o.Logger, checks: checks, states: states}
+	m := &Monitor{opts: o, log: o.Logger, entries: map[string]*entry{}, compStatus: map[string]ComponentStatus{},
+		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1)}
+	if o.Incidents != nil {
+		m.incidents = newIncidentEngine(o.Incidents, spec.Incidents, spec.Components, o.Logger)
+	}
+	m.self = newSelfChecker(o.Prober, o.Clock, spec.SelfCheck)
+	m.apply(spec)
+	return m
 }
 
 // CheckStatus is a check with its live state, as copied by Snapshot.
@@ -69,75 +119,103 @@ type CheckStatus struct {
 }
 
 // Snapshot returns a copy of every check's state, in configuration order.
+// While the monitor is blind every state reads unknown.
 func (m *Monitor) Snapshot() []CheckStatus {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]CheckStatus, len(m.checks))
-	for i, c := range m.checks {
-		out[i] = CheckStatus{Check: c, CheckState: m.states[i]}
+	out := make([]CheckStatus, 0, len(m.order))
+	for _, key := range m.order {
+		e := m.entries[key]
+		st := CheckStatus{Check: e.check, CheckState: e.state}
+		if m.blind {
+			st.State = StateUnknown
+		}
+		out = append(out, st)
 	}
 	return out
+}
+
+// ComponentState is a component with its current status.
+type ComponentState struct {
+	Component
+	Status ComponentStatus
+}
+
+// Components returns every component's status in configuration order.
+func (m *Monitor) Components() []ComponentState {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]ComponentState, len(m.comps))
+	for i, c := range m.comps {
+		out[i] = ComponentState{Component: c, Status: m.compStatus[c.ID]}
+	}
+	return out
+}
+
+// Indicator returns the page indicator.
+func (m *Monitor) Indicator() Indicator {
+	var statuses []ComponentStatus
+	for _, c := range m.Components() {
+		statuses = append(statuses, c.Status)
+	}
+	return pageIndicator(statuses)
+}
+
+// Blind reports whether every self-check target is failing: the monitor
+// cannot see, so nothing goes down and time counts as unknown.
+func (m *Monitor) Blind() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.blind
 }
 
 // Run probes every check until ctx ends, then waits for probes in flight
 // (each bounded by its timeout) and returns.
 func (m *Monitor) Run(ctx context.Context) error {
-	s := newScheduler(m, m.opts.Clock)
-	return s.run(ctx)
+	if err := m.start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); m.tickLoop(ctx) }()
+	go m.self.loop(ctx, m.setBlind)
+	err := newScheduler(m, m.opts.Clock).run(ctx)
+	<-done
+	return err
 }
 
-// probeOnce runs one probe of check i and records its result. Probes
-// get their own deadline from the check's timeout and are not cancelled
-// by shutdown, so that SIGTERM drains rather than fails them.
-func (m *Monitor) probeOnce(ctx context.Context, i int) probe.Result {
-	c := m.checks[i]
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeout)
-	r := m.opts.Prober.Probe(pctx, c.Target)
-	cancel()
-	m.record(i, r)
-	return r
-}
-
-func (m *Monitor) record(i int, r probe.Result) {
-	c := m.checks[i]
+// start marks the time the monitor was not running as unknown and loads
+// open incidents.
+func (m *Monitor) start() error {
 	now := m.opts.Clock.Now()
-	m.mu.Lock()
-	prev := m.states[i]
-	next := nextState(prev, r, c.Thresholds, now)
-	m.states[i] = next
-	m.mu.Unlock()
-	if next.State != prev.State {
-		m.log.Info("check state changed", "check", c.Key, "component", c.Component,
-			"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
-	} else {
-		m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class,
-			"duration", r.Duration, "err", r.Message)
+	if h := m.opts.History; h != nil {
+		last, err := h.LastHeartbeat()
+		if err != nil {
+			return fmt.Errorf("monitor: read heartbeat: %w", err)
+		}
+		open, err := h.OpenIntervals()
+		if err != nil {
+			return fmt.Errorf("monitor: read open intervals: %w", err)
+		}
+		var ts []store.Transition
+		for subj, iv := range open {
+			if iv.State != store.StateUnknown && !last.IsZero() {
+				ts = append(ts, store.Transition{Subject: subj, State: store.StateUnknown, At: last})
+			}
+		}
+		if err := h.RecordTransitions(ts); err != nil {
+			return fmt.Errorf("monitor: mark downtime unknown: %w", err)
+		}
+		if err := h.Heartbeat(now); err != nil {
+			return fmt.Errorf("monitor: heartbeat: %w", err)
+		}
 	}
-	if m.opts.Observer != nil {
-		m.opts.Observer.ObserveProbe(c, r)
+	if m.incidents != nil {
+		if err := m.incidents.load(now); err != nil {
+			return err
+		}
 	}
-	if m.opts.Sink != nil {
-		m.opts.Sink.Add(StoreResult(c.Key, r))
-	}
-}
-
-// StoreResult converts a probe result for the store.
-func StoreResult(key string, r probe.Result) store.Result {
-	out := store.Result{Check: key, Time: r.Start, Duration: r.Duration, Class: string(r.Class),
-		Message: r.Message, CertExpiry: r.Details.CertExpiry}
-	switch r.Outcome {
-	case probe.Up:
-		out.Outcome = store.OutcomeUp
-	case probe.Degraded:
-		out.Outcome = store.OutcomeDegraded
-	default:
-		out.Outcome = store.OutcomeDown
-	}
-	switch d := r.Details; {
-	case d.HTTPStatus != 0:
-		out.Code = d.HTTPStatus
-	case d.SIPStatus != 0:
-		out.Code = d.SIPStatus
-	}
-	return out
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	m.evaluateComponents(now, nil, true)
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"sync"
 	"time"
+
+	"github.com/outpost-status/outpost/probe"
 )
 
 // scheduler runs checks at deadlines kept in a min-heap: one goroutine
@@ -13,27 +15,30 @@ import (
 // whole intervals from the first one, so schedules do not drift; a check
 // whose last probe failed is retried after its retry interval instead.
 type scheduler struct {
-	m     *Monitor
-	clock Clock
-	queue dueQueue
+	m         *Monitor
+	clock     Clock
+	queue     dueQueue
+	scheduled map[string]bool // keys in the queue or in flight
 }
 
 type dueEntry struct {
 	due time.Time
-	idx int
+	key string
 }
 
 type completion struct {
 	entry  dueEntry
+	check  Check
 	passed bool
+	ran    bool
 }
 
 func newScheduler(m *Monitor, clock Clock) *scheduler {
-	return &scheduler{m: m, clock: clock}
+	return &scheduler{m: m, clock: clock, scheduled: map[string]bool{}}
 }
 
 // startOffset spreads checks over their interval, deterministically per key
-// so a restart keeps the same phase and no two checks need to collide.
+// so a restart keeps the same phase and checks rarely collide.
 func startOffset(key string, interval time.Duration) time.Duration {
 	if interval <= 0 {
 		return 0
@@ -43,28 +48,48 @@ func startOffset(key string, interval time.Duration) time.Duration {
 	return time.Duration(h.Sum64() % uint64(interval))
 }
 
-func (s *scheduler) run(ctx context.Context) error {
-	checks := s.m.checks
-	start := s.clock.Now()
-	for i, c := range checks {
-		heap.Push(&s.queue, dueEntry{due: start.Add(startOffset(c.Key, c.Interval)), idx: i})
+// checkFor returns the current definition of check key.
+func (m *Monitor) checkFor(key string) (Check, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e, ok := m.entries[key]
+	if !ok {
+		return Check{}, false
 	}
-	workers := min(s.m.opts.Concurrency, max(len(checks), 1))
+	return e.check, true
+}
+
+// addNew schedules checks that are not scheduled yet (start-up, reload).
+func (s *scheduler) addNew(now time.Time) {
+	for _, c := range s.m.Snapshot() {
+		if !s.scheduled[c.Key] {
+			s.scheduled[c.Key] = true
+			heap.Push(&s.queue, dueEntry{due: now.Add(startOffset(c.Key, c.Interval)), key: c.Key})
+		}
+	}
+}
+
+func (s *scheduler) run(ctx context.Context) error {
+	workers := s.m.opts.Concurrency
 	jobs := make(chan dueEntry, workers)
 	done := make(chan completion, workers)
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for e := range jobs {
-				r := s.m.probeOnce(ctx, e.idx)
-				done <- completion{entry: e, passed: r.Outcome.Passed()}
+				c, ok := s.m.checkFor(e.key)
+				if !ok {
+					done <- completion{entry: e}
+					continue
+				}
+				r := s.m.probeOnce(ctx, c)
+				done <- completion{entry: e, check: c, passed: r.Outcome.Passed(), ran: true}
 			}
-		}()
+		})
 	}
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
+	s.addNew(s.clock.Now())
 	inflight := 0
 	for {
 		now := s.clock.Now()
@@ -90,18 +115,39 @@ func (s *scheduler) run(ctx context.Context) error {
 			return nil
 		case c := <-done:
 			inflight--
-			heap.Push(&s.queue, s.next(c))
+			if next, ok := s.next(c); ok {
+				heap.Push(&s.queue, next)
+			} else {
+				delete(s.scheduled, c.entry.key)
+			}
+		case <-s.m.reloaded:
+			s.addNew(s.clock.Now())
 		case <-timer.C():
 		}
 	}
 }
 
-// next computes the following deadline of a completed probe.
-func (s *scheduler) next(c completion) dueEntry {
-	check := s.m.checks[c.entry.idx]
+// probeOnce runs one probe of c and records its result. Probes get their
+// own deadline from the check's timeout and are not cancelled by shutdown,
+// so that SIGTERM drains rather than fails them.
+func (m *Monitor) probeOnce(ctx context.Context, c Check) probe.Result {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeout)
+	r := m.opts.Prober.Probe(pctx, c.Target)
+	cancel()
+	m.record(ctx, c, r)
+	return r
+}
+
+// next computes the following deadline of a completed probe; false when
+// the check no longer exists.
+func (s *scheduler) next(c completion) (dueEntry, bool) {
+	check, ok := s.m.checkFor(c.entry.key)
+	if !ok {
+		return dueEntry{}, false
+	}
 	now := s.clock.Now()
-	if !c.passed && check.RetryInterval > 0 {
-		return dueEntry{due: now.Add(check.RetryInterval), idx: c.entry.idx}
+	if c.ran && !c.passed && check.RetryInterval > 0 {
+		return dueEntry{due: now.Add(check.RetryInterval), key: c.entry.key}, true
 	}
 	due := c.entry.due.Add(check.Interval)
 	if !due.After(now) {
@@ -109,7 +155,7 @@ func (s *scheduler) next(c completion) dueEntry {
 		missed := now.Sub(due)/check.Interval + 1
 		due = due.Add(missed * check.Interval)
 	}
-	return dueEntry{due: due, idx: c.entry.idx}
+	return dueEntry{due: due, key: c.entry.key}, true
 }
 
 // dueQueue is a min-heap of deadlines.

@@ -32,7 +32,7 @@ func TestSchedulerProbesAndThresholds(t *testing.T) {
 	target, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	checks := []Check{{Key: "c/a", ID: "a", Component: "c", Target: target, Interval: 20 * time.Millisecond,
 		Timeout: 10 * time.Millisecond, RetryInterval: 5 * time.Millisecond, Thresholds: Thresholds{FailAfter: 3, RecoverAfter: 2}}}
-	m := New(checks, Options{Prober: prober, Sink: sinkFunc(func(r store.Result) { results <- r })})
+	m := New(specOf(checks...), Options{Prober: prober, Sink: sinkFunc(func(r store.Result) { results <- r })})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error)
 	go func() { stopped <- m.Run(ctx) }()
@@ -99,7 +99,7 @@ func TestSchedulerBoundsConcurrency(t *testing.T) {
 		checks = append(checks, Check{Key: "c/" + string(rune('a'+i)), Target: target, Interval: time.Millisecond,
 			Timeout: time.Second, Thresholds: Thresholds{FailAfter: 1, RecoverAfter: 1}})
 	}
-	m := New(checks, Options{Prober: prober, Concurrency: limit})
+	m := New(specOf(checks...), Options{Prober: prober, Concurrency: limit})
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error)
 	go func() { stopped <- m.Run(ctx) }()

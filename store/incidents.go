@@ -40,6 +40,9 @@ type Incident struct {
 	Components []string `json:"components"`
 	// Auto is true when the engine opened the incident.
 	Auto bool `json:"auto"`
+	// Edited is true once a person changed the name or body; the engine
+	// then stops rewriting the text.
+	Edited bool `json:"edited"`
 
 	StartedAt   time.Time `json:"started_at"` // first failed probe
 	CreatedAt   time.Time `json:"created_at"`

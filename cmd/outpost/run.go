@@ -56,10 +56,11 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	writer := store.NewWriter(db, store.WriterOptions{FlushInterval: cfg.Store.FlushInterval.D(), Logger: log})
-	checks, err := monitor.ChecksFromConfig(cfg)
+	spec, err := monitor.SpecFromConfig(cfg)
 	if err != nil {
 		return err
 	}
+	checks := spec.Checks
 	reg := prometheus.NewRegistry()
 	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
 		Checks: checks, Build: buildInfo(), StoreStats: writer.Stats, StoreSize: db.Size,
@@ -67,7 +68,8 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	mon := monitor.New(checks, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics, Logger: log})
+	mon := monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics,
+		Incidents: db, Logger: log})
 	if err := reg.Register(publish.NewStateCollector(mon)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}

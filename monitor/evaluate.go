@@ -1,0 +1,201 @@
+package monitor
+
+import (
+	"context"
+	"time"
+
+	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
+)
+
+// record applies one probe result of check key and everything that follows
+// from it: state, component status, intervals, incidents, metrics, storage.
+func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
+	if m.opts.Observer != nil {
+		m.opts.Observer.ObserveProbe(c, r)
+	}
+	if m.opts.Sink != nil {
+		m.opts.Sink.Add(StoreResult(c.Key, r))
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	now := m.opts.Clock.Now()
+	m.mu.Lock()
+	e, ok := m.entries[c.Key]
+	if !ok || e.check.Fingerprint != c.Fingerprint {
+		m.mu.Unlock()
+		return // removed or changed by a reload while probing
+	}
+	prev := e.state
+	next := nextState(prev, r, c.Thresholds, now)
+	m.mu.Unlock()
+
+	if next.State == StateDown && prev.State != StateDown && m.self.enabled() {
+		// Before declaring an outage, make sure the monitor itself can see.
+		if blind := m.self.confirm(ctx); m.setBlindLocked(blind, now) {
+			next.State, next.Since = prev.State, prev.Since
+		}
+	}
+	m.mu.Lock()
+	e.state = next
+	m.mu.Unlock()
+	if next.State != prev.State {
+		m.log.Info("check state changed", "check", c.Key, "component", c.Component,
+			"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
+	} else {
+		m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class, "duration", r.Duration, "err", r.Message)
+	}
+	m.evaluateComponents(now, []string{c.Component}, false)
+}
+
+// setBlind is the self-check loop's callback.
+func (m *Monitor) setBlind(blind bool) {
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	m.setBlindLocked(blind, m.opts.Clock.Now())
+}
+
+// setBlindLocked switches blindness and re-evaluates everything on a
+// change; it returns blind. The caller holds evalMu.
+func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
+	m.mu.Lock()
+	changed := m.blind != blind
+	m.blind = blind
+	m.mu.Unlock()
+	if changed {
+		if blind {
+			m.log.Error("monitor is blind: every self-check target fails; no check goes down and the time counts as unknown")
+		} else {
+			m.log.Info("monitor can see again: a self-check target passes")
+		}
+		m.evaluateComponents(now, nil, true)
+	}
+	return blind
+}
+
+// evaluateComponents recomputes the status of the given components (nil:
+// all), writes interval transitions and runs the incident engine when a
+// status changed or force is set. The caller holds evalMu.
+func (m *Monitor) evaluateComponents(now time.Time, ids []string, force bool) {
+	m.mu.Lock()
+	m.inMaint = inMaintenance(m.maintenance, now)
+	var ts []store.Transition
+	changed := force
+	for _, c := range m.comps {
+		if ids != nil && !containsString(ids, c.ID) {
+			continue
+		}
+		states := make([]State, 0, len(c.Checks))
+		allUnknown := true
+		for _, key := range c.Checks {
+			e := m.entries[key]
+			states = append(states, e.state.State)
+			allUnknown = allUnknown && e.state.State == StateUnknown
+			ts = m.transition(ts, store.CheckSubject(key), m.checkInterval(e.state.State, c.ID), now)
+		}
+		st := componentStatus(states, m.inMaint[c.ID])
+		if old, ok := m.compStatus[c.ID]; ok && old != st {
+			changed = true
+			m.log.Info("component status changed", "component", c.ID, "from", old, "to", st)
+		} else if !ok {
+			changed = true
+		}
+		m.compStatus[c.ID] = st
+		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, allUnknown), now)
+	}
+	var views map[string]compView
+	if changed && m.incidents != nil {
+		views = m.viewsLocked()
+	}
+	blind := m.blind
+	m.mu.Unlock()
+	if h := m.opts.History; h != nil && len(ts) > 0 {
+		m.logErr("record intervals", h.RecordTransitions(ts))
+	}
+	if views != nil {
+		m.logErr("incident engine", m.incidents.evaluate(now, views, blind))
+	}
+}
+
+// viewsLocked describes every component for the incident engine.
+func (m *Monitor) viewsLocked() map[string]compView {
+	views := make(map[string]compView, len(m.comps))
+	for _, c := range m.comps {
+		v := compView{Status: m.compStatus[c.ID]}
+		for _, key := range c.Checks {
+			s := m.entries[key].state
+			if s.State == StateDown && (v.FirstFail.IsZero() || s.FailingSince.Before(v.FirstFail)) {
+				v.FirstFail = s.FailingSince
+			}
+		}
+		views[c.ID] = v
+	}
+	return views
+}
+
+func (m *Monitor) transition(ts []store.Transition, subj store.Subject, st store.State, now time.Time) []store.Transition {
+	if old, ok := m.recorded[subj]; ok && old == st {
+		return ts
+	}
+	m.recorded[subj] = st
+	return append(ts, store.Transition{Subject: subj, State: st, At: now})
+}
+
+// checkInterval is the state a check's time counts as.
+func (m *Monitor) checkInterval(s State, component string) store.State {
+	switch {
+	case m.inMaint[component]:
+		return store.StateMaintenance
+	case m.blind:
+		return store.StateUnknown
+	}
+	switch s {
+	case StateUp:
+		return store.StateUp
+	case StateDegraded:
+		return store.StateDegraded
+	case StateDown:
+		return store.StateDown
+	}
+	return store.StateUnknown
+}
+
+// componentInterval is the state a component's time counts as.
+func (m *Monitor) componentInterval(s ComponentStatus, allUnknown bool) store.State {
+	switch {
+	case s == UnderMaintenance:
+		return store.StateMaintenance
+	case m.blind || allUnknown:
+		return store.StateUnknown
+	}
+	switch s {
+	case DegradedPerformance:
+		return store.StateDegraded
+	case PartialOutage:
+		return store.StatePartial
+	case MajorOutage:
+		return store.StateDown
+	}
+	return store.StateUp
+}
+
+// logErr logs an error of a background write when it differs from the last.
+func (m *Monitor) logErr(what string, err error) {
+	if err == nil {
+		m.lastErr = ""
+		return
+	}
+	if err.Error() != m.lastErr {
+		m.log.Error(what+" failed", "err", err)
+	}
+	m.lastErr = err.Error()
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

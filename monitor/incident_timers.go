@@ -1,0 +1,107 @@
+package monitor
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// progress moves one cached incident along: recovery, the proposed
+// resolution, auto_publish_after, auto_resolve_after and reminders.
+func (e *incidentEngine) progress(now time.Time, inc store.Incident, views map[string]compView, blind bool) error {
+	if !inc.Open() {
+		return nil
+	}
+	failing, major := false, false
+	for _, id := range inc.Components {
+		v := views[id]
+		failing = failing || v.Status.Failing()
+		major = major || v.Status == MajorOutage
+	}
+	switch {
+	case blind:
+		return nil // nothing is known; keep every timer where it is
+	case !failing:
+		return e.recovered(now, inc)
+	case !inc.RecoveredAt.IsZero():
+		return e.change(inc.ID, actorEngine, "relapse", "failing again; resolution proposal withdrawn", func(i *store.Incident) {
+			i.RecoveredAt = time.Time{}
+			i.Updates = slices.DeleteFunc(i.Updates, func(u store.IncidentUpdate) bool {
+				return u.Draft && u.Status == store.StatusResolved && u.Author == actorEngine
+			})
+		}, now)
+	case major && inc.Impact != "major":
+		return e.change(inc.ID, actorEngine, "impact", "impact raised to major", func(i *store.Incident) {
+			e.raiseImpact(i, true)
+		}, now)
+	case inc.State == store.IncidentDraft && e.settings.AutoPublishAfter > 0 && now.Sub(inc.CreatedAt) >= e.settings.AutoPublishAfter:
+		return e.change(inc.ID, actorAuto, "publish", fmt.Sprintf("still failing after auto_publish_after %s", e.settings.AutoPublishAfter),
+			func(i *store.Incident) { publishIncident(i, store.StatusInvestigating, "", actorAuto, now) }, now)
+	case inc.State == store.IncidentPublished && e.settings.RemindAfter > 0 &&
+		now.Sub(latest(inc.LastPublishedUpdate(), inc.RemindedAt)) >= e.settings.RemindAfter:
+		e.log.Warn("published incident has no update; post one", "incident", inc.ID,
+			"since", inc.LastPublishedUpdate().UTC().Format(time.RFC3339))
+		return e.change(inc.ID, actorEngine, "remind", "no update for "+e.settings.RemindAfter.String(),
+			func(i *store.Incident) { i.RemindedAt = now }, now)
+	}
+	return nil
+}
+
+// recovered handles an incident whose components all work again. A draft
+// nobody published is kept, marked resolved and never shown; a published
+// incident gets a proposed resolution, published by auto_resolve_after.
+func (e *incidentEngine) recovered(now time.Time, inc store.Incident) error {
+	if inc.State == store.IncidentDraft {
+		return e.change(inc.ID, actorEngine, "resolve-draft", "recovered before publication; kept, not public",
+			func(i *store.Incident) {
+				i.State, i.Status, i.ResolvedAt, i.RecoveredAt = store.IncidentResolved, store.StatusResolved, now, now
+			}, now)
+	}
+	if inc.RecoveredAt.IsZero() {
+		body := resolvedText(e.settings.Language, e.components(inc.Components))
+		return e.change(inc.ID, actorEngine, "propose-resolve", "recovered; resolution drafted for review",
+			func(i *store.Incident) {
+				i.RecoveredAt = now
+				i.Updates = append(i.Updates, store.IncidentUpdate{Status: store.StatusResolved, Body: body,
+					Draft: true, Author: actorEngine, CreatedAt: now})
+			}, now)
+	}
+	if e.settings.AutoResolveAfter > 0 && now.Sub(inc.RecoveredAt) >= e.settings.AutoResolveAfter {
+		return e.change(inc.ID, actorAuto, "resolve", fmt.Sprintf("stable for auto_resolve_after %s", e.settings.AutoResolveAfter),
+			func(i *store.Incident) { resolveIncident(i, "", actorAuto, now) }, now)
+	}
+	return nil
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// publishIncident makes a draft public with its first update.
+func publishIncident(i *store.Incident, status, body, author string, now time.Time) {
+	if body == "" {
+		body = i.Body
+	}
+	i.State, i.Status, i.PublishedAt = store.IncidentPublished, status, now
+	i.Updates = append(i.Updates, store.IncidentUpdate{Status: status, Body: body, Author: author, CreatedAt: now})
+}
+
+// resolveIncident publishes the resolution: the engine's proposal when
+// body is empty and there is one, else an update with body.
+func resolveIncident(i *store.Incident, body, author string, now time.Time) {
+	i.State, i.Status, i.ResolvedAt = store.IncidentResolved, store.StatusResolved, now
+	for k := range i.Updates {
+		u := &i.Updates[k]
+		if u.Draft && u.Status == store.StatusResolved && body == "" {
+			u.Draft, u.CreatedAt = false, now
+			return
+		}
+	}
+	i.Updates = slices.DeleteFunc(i.Updates, func(u store.IncidentUpdate) bool { return u.Draft })
+	i.Updates = append(i.Updates, store.IncidentUpdate{Status: store.StatusResolved, Body: body, Author: author, CreatedAt: now})
+}

@@ -1,0 +1,233 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// IncidentStore persists incidents; *store.DB implements it. Every write
+// commits (with its audit entry) before it returns.
+type IncidentStore interface {
+	CreateIncident(inc store.Incident, audit store.AuditEntry) (store.Incident, error)
+	UpdateIncident(id uint64, audit store.AuditEntry, change func(*store.Incident) error) (store.Incident, error)
+	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
+}
+
+var _ IncidentStore = (*store.DB)(nil)
+
+// IncidentSettings are the incident timers of SPEC §6; zero turns a timer off.
+type IncidentSettings struct {
+	Language         string
+	GroupWindow      time.Duration
+	AutoPublishAfter time.Duration
+	AutoResolveAfter time.Duration
+	RemindAfter      time.Duration
+}
+
+// compView is what the incident engine needs to know of a component.
+type compView struct {
+	Status ComponentStatus
+	// FirstFail is the time of the first failed probe of the current
+	// outage (earliest over the failing checks).
+	FirstFail time.Time
+}
+
+// Actors in the audit log.
+const (
+	actorEngine = "engine" // automatic drafting and bookkeeping
+	actorAuto   = "auto"   // auto_publish_after and auto_resolve_after timers
+)
+
+// incidentEngine drafts incidents from component status and runs their
+// timers. It is not safe for concurrent use; the Monitor serialises calls.
+type incidentEngine struct {
+	db       IncidentStore
+	settings IncidentSettings
+	log      *slog.Logger
+	comps    map[string]Component
+	// cache holds open incidents and engine drafts resolved within the
+	// group window (which a flapping component reopens instead of
+	// opening a new one).
+	cache map[uint64]store.Incident
+}
+
+func newIncidentEngine(db IncidentStore, s IncidentSettings, comps []Component, log *slog.Logger) *incidentEngine {
+	e := &incidentEngine{db: db, settings: s, log: log, cache: map[uint64]store.Incident{}}
+	e.setComponents(comps)
+	return e
+}
+
+func (e *incidentEngine) setComponents(comps []Component) {
+	e.comps = make(map[string]Component, len(comps))
+	for _, c := range comps {
+		e.comps[c.ID] = c
+	}
+}
+
+// load reads open incidents (and recently auto-resolved drafts) from the
+// store, so a restart in the middle of an outage opens no duplicate.
+func (e *incidentEngine) load(now time.Time) error {
+	incs, err := e.db.Incidents(func(i store.Incident) bool { return i.Open() || e.reopenable(i, now) })
+	if err != nil {
+		return fmt.Errorf("monitor: load incidents: %w", err)
+	}
+	for _, inc := range incs {
+		e.cache[inc.ID] = inc
+	}
+	return nil
+}
+
+// reopenable: an engine draft that was closed by recovery before anyone
+// published it, recently enough that a new failure is the same outage.
+func (e *incidentEngine) reopenable(i store.Incident, now time.Time) bool {
+	return i.Auto && i.State == store.IncidentResolved && i.PublishedAt.IsZero() &&
+		now.Sub(i.ResolvedAt) <= max(e.settings.GroupWindow, 0)
+}
+
+// evaluate applies the rules of SPEC §6 at now. blind suppresses opening
+// incidents; components under maintenance never open one.
+func (e *incidentEngine) evaluate(now time.Time, views map[string]compView, blind bool) error {
+	var errs []error
+	if !blind {
+		for _, id := range sortedKeys(views) {
+			if v := views[id]; v.Status.Failing() && e.covering(id) == nil {
+				errs = append(errs, e.openFor(now, id, v))
+			}
+		}
+	}
+	for _, id := range e.cachedIDs() {
+		errs = append(errs, e.progress(now, e.cache[id], views, blind))
+	}
+	for id, inc := range e.cache {
+		if !inc.Open() && !e.reopenable(inc, now) {
+			delete(e.cache, id)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *incidentEngine) cachedIDs() []uint64 {
+	ids := make([]uint64, 0, len(e.cache))
+	for id := range e.cache {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// covering returns the open incident that covers component id.
+func (e *incidentEngine) covering(id string) *store.Incident {
+	for _, inc := range e.cache {
+		if inc.Open() && slices.Contains(inc.Components, id) {
+			return &inc
+		}
+	}
+	return nil
+}
+
+// openFor joins component id to a recent engine incident, reopens its
+// recently recovered draft, or opens a new draft.
+func (e *incidentEngine) openFor(now time.Time, id string, v compView) error {
+	major := v.Status == MajorOutage
+	for _, inc := range e.cache {
+		if inc.Auto && inc.Open() && now.Sub(inc.CreatedAt) <= e.settings.GroupWindow {
+			return e.change(inc.ID, actorEngine, "join", "component "+id+" joined", func(i *store.Incident) {
+				i.Components = append(i.Components, id)
+				e.raiseImpact(i, major)
+				if v.FirstFail.Before(i.StartedAt) && !v.FirstFail.IsZero() {
+					i.StartedAt = v.FirstFail
+				}
+			}, now)
+		}
+	}
+	for _, inc := range e.cache {
+		if e.reopenable(inc, now) && slices.Contains(inc.Components, id) {
+			return e.change(inc.ID, actorEngine, "reopen", "failing again before publication", func(i *store.Incident) {
+				i.State, i.ResolvedAt, i.RecoveredAt = store.IncidentDraft, time.Time{}, time.Time{}
+				e.raiseImpact(i, major)
+			}, now)
+		}
+	}
+	inc := store.Incident{State: store.IncidentDraft, Status: store.StatusInvestigating, Auto: true,
+		Components: []string{id}, StartedAt: v.FirstFail, CreatedAt: now, UpdatedAt: now}
+	if inc.StartedAt.IsZero() {
+		inc.StartedAt = now
+	}
+	e.raiseImpact(&inc, major)
+	inc.Impact = impactName(major)
+	created, err := e.db.CreateIncident(inc, store.AuditEntry{At: now, Actor: actorEngine, Action: "open",
+		Detail: fmt.Sprintf("draft for %s (%s)", id, v.Status)})
+	if err != nil {
+		return err
+	}
+	e.cache[created.ID] = created
+	e.log.Warn("incident draft opened; review and publish it", "incident", created.ID, "component", id,
+		"impact", created.Impact, "title", created.Name)
+	return nil
+}
+
+func impactName(major bool) string {
+	if major {
+		return "major"
+	}
+	return "minor"
+}
+
+// raiseImpact sets the impact to major when needed and re-renders the
+// engine's text unless a person has edited it.
+func (e *incidentEngine) raiseImpact(i *store.Incident, major bool) {
+	if major {
+		i.Impact = "major"
+	} else if i.Impact == "" {
+		i.Impact = "minor"
+	}
+	if i.State != store.IncidentDraft || i.Edited {
+		return
+	}
+	comps := e.components(i.Components)
+	i.Name, i.Body = draftText(e.settings.Language, comps, i.Impact == "major")
+}
+
+func (e *incidentEngine) components(ids []string) []Component {
+	out := make([]Component, 0, len(ids))
+	for _, id := range ids {
+		c, ok := e.comps[id]
+		if !ok {
+			c = Component{ID: id, Name: id}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// change applies fn to incident id, stores it with an audit entry and
+// refreshes the cache.
+func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func(*store.Incident), now time.Time) error {
+	updated, err := e.db.UpdateIncident(id, store.AuditEntry{At: now, Actor: actor, Action: action, Detail: detail},
+		func(i *store.Incident) error {
+			fn(i)
+			i.UpdatedAt = now
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	e.cache[id] = updated
+	e.log.Info("incident changed", "incident", id, "action", action, "actor", actor, "state", updated.State)
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
