@@ -73,7 +73,9 @@ func (e *incidentEngine) setComponents(comps []Component) {
 // load reads open incidents (and recently auto-resolved drafts) from the
 // store, so a restart in the middle of an outage opens no duplicate.
 func (e *incidentEngine) load(now time.Time) error {
-	incs, err := e.db.Incidents(func(i store.Incident) bool { return i.Open() || e.reopenable(i, now) })
+	incs, err := e.db.Incidents(func(i store.Incident) bool {
+		return i.Open() || e.reopenable(i, now) || (e.suppressing(i) && now.Sub(i.UpdatedAt) < 24*time.Hour)
+	})
 	if err != nil {
 		return fmt.Errorf("monitor: load incidents: %w", err)
 	}
@@ -105,7 +107,7 @@ func (e *incidentEngine) evaluate(now time.Time, views map[string]compView, blin
 		errs = append(errs, e.progress(now, e.cache[id], views, blind))
 	}
 	for id, inc := range e.cache {
-		if !inc.Open() && !e.reopenable(inc, now) {
+		if !inc.Open() && !e.reopenable(inc, now) && !(e.suppressing(inc) && anyFailing(inc, views)) {
 			delete(e.cache, id)
 		}
 	}
@@ -121,10 +123,26 @@ func (e *incidentEngine) cachedIDs() []uint64 {
 	return ids
 }
 
-// covering returns the open incident that covers component id.
+// suppressing: a person discarded the draft, so its components open no
+// new incident until they have recovered.
+func (e *incidentEngine) suppressing(inc store.Incident) bool {
+	return inc.State == store.IncidentDiscarded
+}
+
+func anyFailing(inc store.Incident, views map[string]compView) bool {
+	for _, id := range inc.Components {
+		if views[id].Status.Failing() {
+			return true
+		}
+	}
+	return false
+}
+
+// covering returns the open (or discarded, still failing) incident that
+// covers component id.
 func (e *incidentEngine) covering(id string) *store.Incident {
 	for _, inc := range e.cache {
-		if inc.Open() && slices.Contains(inc.Components, id) {
+		if (inc.Open() || e.suppressing(inc)) && slices.Contains(inc.Components, id) {
 			return &inc
 		}
 	}

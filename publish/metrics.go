@@ -11,10 +11,17 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// CheckSource gives the live state of every check; *monitor.Monitor
-// implements it.
+// CheckSource gives the live state of every check and component;
+// *monitor.Monitor implements it.
 type CheckSource interface {
 	Snapshot() []monitor.CheckStatus
+	Components() []monitor.ComponentState
+	Blind() bool
+}
+
+// IncidentSource lists incidents; *store.DB implements it.
+type IncidentSource interface {
+	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 }
 
 // BuildInfo describes the running binary.
@@ -105,24 +112,74 @@ var (
 		"Check metadata; the target is redacted.", []string{"check", "component", "type", "target"}, nil)
 	descCertExpiry = prometheus.NewDesc("outpost_tls_cert_expiry_timestamp_seconds",
 		"Earliest certificate expiry seen by the last probe.", []string{"check", "component"}, nil)
+	descComponentStatus = prometheus.NewDesc("outpost_component_status",
+		"Current Statuspage status of the component, one-hot.", []string{"component", "status"}, nil)
+	descBlind = prometheus.NewDesc("outpost_blind",
+		"1 while every self-check target fails: the monitor cannot see and records unknown time.", nil, nil)
+	descIncidents = prometheus.NewDesc("outpost_incidents",
+		"Incidents by lifecycle state.", []string{"state"}, nil)
 )
 
-// stateCollector reads live check state at scrape time.
-type stateCollector struct{ src CheckSource }
+// incidentStates are the lifecycle states exported by outpost_incidents.
+var incidentStates = []string{store.IncidentDraft, store.IncidentPublished, store.IncidentResolved, store.IncidentDiscarded}
 
-// NewStateCollector exports the live state of src's checks
-// (outpost_check_up, outpost_check_state, outpost_check_info,
-// outpost_tls_cert_expiry_timestamp_seconds), read at scrape time.
-func NewStateCollector(src CheckSource) prometheus.Collector { return &stateCollector{src: src} }
+// stateCollector reads live state at scrape time.
+type stateCollector struct {
+	src       CheckSource
+	incidents IncidentSource
+}
+
+// NewStateCollector exports live state read at scrape time:
+// outpost_check_up, outpost_check_state, outpost_check_info,
+// outpost_tls_cert_expiry_timestamp_seconds, outpost_component_status,
+// outpost_blind and (when incidents is not nil) outpost_incidents.
+func NewStateCollector(src CheckSource, incidents IncidentSource) prometheus.Collector {
+	return &stateCollector{src: src, incidents: incidents}
+}
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descCheckUp
 	ch <- descCheckState
 	ch <- descCheckInfo
 	ch <- descCertExpiry
+	ch <- descComponentStatus
+	ch <- descBlind
+	ch <- descIncidents
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	c.collectChecks(ch)
+	for _, comp := range c.src.Components() {
+		for _, st := range monitor.ComponentStatuses {
+			ch <- prometheus.MustNewConstMetric(descComponentStatus, prometheus.GaugeValue, oneHot(comp.Status == st), comp.ID, string(st))
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descBlind, prometheus.GaugeValue, oneHot(c.src.Blind()))
+	if c.incidents == nil {
+		return
+	}
+	incs, err := c.incidents.Incidents(nil)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descIncidents, err)
+		return
+	}
+	counts := map[string]int{}
+	for _, inc := range incs {
+		counts[inc.State]++
+	}
+	for _, st := range incidentStates {
+		ch <- prometheus.MustNewConstMetric(descIncidents, prometheus.GaugeValue, float64(counts[st]), st)
+	}
+}
+
+func oneHot(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *stateCollector) collectChecks(ch chan<- prometheus.Metric) {
 	for _, s := range c.src.Snapshot() {
 		switch s.State {
 		case monitor.StateUp, monitor.StateDegraded:

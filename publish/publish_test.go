@@ -23,6 +23,18 @@ type fakeChecks []monitor.CheckStatus
 
 func (f fakeChecks) Snapshot() []monitor.CheckStatus { return f }
 
+func (f fakeChecks) Components() []monitor.ComponentState {
+	return []monitor.ComponentState{{Component: monitor.Component{ID: "web", Name: "Website"}, Status: monitor.MajorOutage}}
+}
+
+func (f fakeChecks) Blind() bool { return false }
+
+type fakeIncidents []store.Incident
+
+func (f fakeIncidents) Incidents(keep func(store.Incident) bool) ([]store.Incident, error) {
+	return f, nil
+}
+
 func testChecks(t *testing.T) fakeChecks {
 	t.Helper()
 	web, err := probe.ParseTarget("https://user:hunter2@www.example.com/?token=s3cret")
@@ -56,7 +68,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *Metrics) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.MustRegister(NewStateCollector(checks))
+	reg.MustRegister(NewStateCollector(checks, fakeIncidents{{State: store.IncidentDraft}}))
 	srv := httptest.NewServer(NewServer(ServerOptions{Checks: checks, Gatherer: reg}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, m
@@ -130,6 +142,11 @@ func TestMetrics(t *testing.T) {
 		`outpost_store_file_size_bytes 32768`,
 		`outpost_scheduler_lag_seconds_count 1`,
 		`go_goroutines`, `process_cpu_seconds_total`,
+		`outpost_component_status{component="web",status="major_outage"} 1`,
+		`outpost_component_status{component="web",status="operational"} 0`,
+		`outpost_blind 0`,
+		`outpost_incidents{state="draft"} 1`,
+		`outpost_incidents{state="published"} 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

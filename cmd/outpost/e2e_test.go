@@ -170,7 +170,7 @@ func writeConfig(t *testing.T, dir, target string) string {
 	t.Helper()
 	cfg := fmt.Sprintf(`listen: "127.0.0.1:0"
 data_dir: %q
-log: {format: json, level: debug}
+log: {format: json, level: info}
 store: {flush_interval: 100ms}
 defaults: {interval: 300ms, timeout: 200ms, retry_interval: 100ms, fail_after: 3, recover_after: 2}
 components:
@@ -230,6 +230,9 @@ func TestEndToEnd(t *testing.T) {
 		`go_goroutines `,
 		`process_resident_memory_bytes `,
 		`outpost_store_results_written_total `,
+		`outpost_component_status{component="web",status="major_outage"} 1`,
+		`outpost_incidents{state="draft"} 1`,
+		`outpost_blind 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -252,13 +255,73 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("stored %d results with %d down; want ups and at least fail_after (3) downs", len(first), downs)
 	}
 
+	incs := storedIncidents(t, dir)
+	if len(incs) != 1 || incs[0].State != store.IncidentDraft || incs[0].Components[0] != "web" || incs[0].Name != "Web unavailable" {
+		t.Fatalf("incidents after the outage: %+v", incs)
+	}
+
 	d2 := startDaemon(t, configPath)
 	d2.waitState("web/home", "down")
+	t.Run("SIGHUP reloads the configuration", func(t *testing.T) {
+		extra := writeConfig(t, t.TempDir(), target.URL+"/")
+		data, _ := os.ReadFile(extra)
+		data = append(data, []byte("      - {name: Second, target: \"tcp://127.0.0.1:1\"}\n")...)
+		data = []byte(strings.Replace(string(data), filepath.Join(filepath.Dir(extra), "data"), filepath.Join(dir, "data"), 1))
+		if err := os.WriteFile(configPath, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := d2.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		d2.waitState("web/second", "down")
+		d2.waitState("web/home", "down") // kept its state
+		if err := os.WriteFile(configPath, []byte("components: nonsense\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := d2.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		d2.waitLog("configuration reload rejected")
+		d2.waitState("web/second", "down") // the running configuration stays
+	})
 	d2.stop()
+	if incs := storedIncidents(t, dir); len(incs) != 1 {
+		t.Errorf("restart mid-incident: %d incidents, want the one draft", len(incs))
+	}
 	second := storedResults(t, dir)
 	if len(second) <= len(first) || !second[0].Time.Equal(first[0].Time) {
 		t.Errorf("after restart: %d results (first at %v), before: %d (first at %v)",
 			len(second), second[0].Time, len(first), first[0].Time)
+	}
+}
+
+func storedIncidents(t *testing.T, dir string) []store.Incident {
+	t.Helper()
+	db, err := store.Open(filepath.Join(dir, "data", store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	incs, err := db.Incidents(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return incs
+}
+
+// waitLog waits for a log line containing s.
+func (d *daemonProc) waitLog(s string) {
+	d.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case l := <-d.logs:
+			if strings.Contains(l, s) {
+				return
+			}
+		case <-deadline:
+			d.t.Fatalf("no log line containing %q", s)
+		}
 	}
 }
 

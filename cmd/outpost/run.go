@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -38,7 +39,8 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := daemon(ctx, cfg, log); err != nil {
+	reload := func() (*config.Config, error) { return loadConfig(*path, env) }
+	if err := daemon(ctx, cfg, reload, log); err != nil {
 		log.Error("outpost stopped", "err", err)
 		return exitFail
 	}
@@ -49,7 +51,7 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 // daemon wires store → probers → monitor → publish and runs them until ctx
 // ends. Shutdown order: stop serving and probing (probes in flight drain),
 // then flush the store, then close the database.
-func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), log *slog.Logger) (err error) {
 	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{})
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	}
 	mon := monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics,
 		Incidents: db, Logger: log})
-	if err := reg.Register(publish.NewStateCollector(mon)); err != nil {
+	if err := reg.Register(publish.NewStateCollector(mon, db)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	srv := publish.NewServer(publish.ServerOptions{Checks: mon, Gatherer: reg, Logger: log})
@@ -87,6 +89,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
+	go reloadOnHUP(runCtx, cfg, reload, mon, log)
 	log.Info("outpost started", "checks", len(checks), "components", len(cfg.Components),
 		"data_dir", cfg.DataDir, "version", buildInfo().Version)
 	monErr := mon.Run(runCtx)
@@ -105,4 +108,31 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
+// rejected and the running configuration kept.
+func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*config.Config, error), mon *monitor.Monitor, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		cfg, err := load()
+		if err == nil {
+			var spec monitor.Spec
+			if spec, err = monitor.SpecFromConfig(cfg); err == nil {
+				mon.Reload(spec)
+				if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
+					log.Warn("listen and data_dir changes take effect only after a restart")
+				}
+				continue
+			}
+		}
+		log.Error("configuration reload rejected; keeping the running configuration", "err", err)
+	}
 }

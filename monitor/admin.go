@@ -1,0 +1,151 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// Errors of incident operations, for the admin API to map to status codes.
+var (
+	ErrNoIncidents = errors.New("incident engine is off")
+	ErrBadState    = errors.New("operation not allowed in the incident's state")
+)
+
+// IncidentEdit changes an incident's text or scope; nil fields stay.
+type IncidentEdit struct {
+	Name       *string
+	Body       *string
+	Impact     *string
+	Components *[]string
+}
+
+// EditIncident applies a person's edit; the engine stops rewriting the text.
+func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (store.Incident, error) {
+	return m.adminChange(id, actor, "edit", func(i *store.Incident) error {
+		if !i.Open() {
+			return fmt.Errorf("%w: incident %d is %s", ErrBadState, id, i.State)
+		}
+		if edit.Name != nil {
+			i.Name, i.Edited = *edit.Name, true
+		}
+		if edit.Body != nil {
+			i.Body, i.Edited = *edit.Body, true
+		}
+		if edit.Impact != nil {
+			i.Impact = *edit.Impact
+		}
+		if edit.Components != nil {
+			i.Components = slices.Clone(*edit.Components)
+		}
+		return nil
+	})
+}
+
+// PublishIncident publishes a draft with status (investigating when empty)
+// and body (the draft body when empty).
+func (m *Monitor) PublishIncident(id uint64, status, body, actor string) (store.Incident, error) {
+	if status == "" {
+		status = store.StatusInvestigating
+	}
+	return m.adminChange(id, actor, "publish", func(i *store.Incident) error {
+		if i.State != store.IncidentDraft {
+			return fmt.Errorf("%w: incident %d is %s, not draft", ErrBadState, id, i.State)
+		}
+		publishIncident(i, status, body, actor, m.opts.Clock.Now())
+		return nil
+	})
+}
+
+// AddUpdate posts a published update to a published incident.
+func (m *Monitor) AddUpdate(id uint64, status, body, actor string) (store.Incident, error) {
+	return m.adminChange(id, actor, "update", func(i *store.Incident) error {
+		if i.State != store.IncidentPublished {
+			return fmt.Errorf("%w: incident %d is %s; publish it first", ErrBadState, id, i.State)
+		}
+		if status == store.StatusResolved {
+			resolveIncident(i, body, actor, m.opts.Clock.Now())
+			return nil
+		}
+		i.Status = status
+		i.Updates = append(i.Updates, store.IncidentUpdate{Status: status, Body: body, Author: actor, CreatedAt: m.opts.Clock.Now()})
+		return nil
+	})
+}
+
+// ResolveIncident resolves a published incident, with the engine's
+// proposed text when body is empty.
+func (m *Monitor) ResolveIncident(id uint64, body, actor string) (store.Incident, error) {
+	return m.adminChange(id, actor, "resolve", func(i *store.Incident) error {
+		if i.State != store.IncidentPublished {
+			return fmt.Errorf("%w: incident %d is %s; only published incidents are resolved (discard a draft)", ErrBadState, id, i.State)
+		}
+		if body == "" && !slices.ContainsFunc(i.Updates, func(u store.IncidentUpdate) bool { return u.Draft && u.Status == store.StatusResolved }) {
+			body = resolvedText(m.incidents.settings.Language, m.incidents.components(i.Components))
+		}
+		resolveIncident(i, body, actor, m.opts.Clock.Now())
+		return nil
+	})
+}
+
+// DiscardIncident throws a draft away; it is kept for the audit log only.
+func (m *Monitor) DiscardIncident(id uint64, actor string) (store.Incident, error) {
+	return m.adminChange(id, actor, "discard", func(i *store.Incident) error {
+		if i.State != store.IncidentDraft {
+			return fmt.Errorf("%w: incident %d is %s; only drafts are discarded", ErrBadState, id, i.State)
+		}
+		i.State = store.IncidentDiscarded
+		return nil
+	})
+}
+
+// CreateIncident opens a manual incident (draft unless publish is set).
+func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error) {
+	if m.incidents == nil {
+		return store.Incident{}, ErrNoIncidents
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	now := m.opts.Clock.Now()
+	inc.State, inc.Auto, inc.Edited = store.IncidentDraft, false, true
+	inc.CreatedAt, inc.UpdatedAt = now, now
+	if inc.StartedAt.IsZero() {
+		inc.StartedAt = now
+	}
+	if inc.Status == "" {
+		inc.Status = store.StatusInvestigating
+	}
+	if publish {
+		publishIncident(&inc, inc.Status, "", actor, now)
+	}
+	created, err := m.incidents.db.CreateIncident(inc, store.AuditEntry{At: now, Actor: actor, Action: "create"})
+	if err != nil {
+		return store.Incident{}, err
+	}
+	m.incidents.cache[created.ID] = created
+	return created, nil
+}
+
+func (m *Monitor) adminChange(id uint64, actor, action string, fn func(*store.Incident) error) (store.Incident, error) {
+	if m.incidents == nil {
+		return store.Incident{}, ErrNoIncidents
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	now := m.opts.Clock.Now()
+	inc, err := m.incidents.db.UpdateIncident(id, store.AuditEntry{At: now, Actor: actor, Action: action},
+		func(i *store.Incident) error {
+			if err := fn(i); err != nil {
+				return err
+			}
+			i.UpdatedAt = now
+			return nil
+		})
+	if err != nil {
+		return store.Incident{}, err
+	}
+	m.incidents.cache[id] = inc // evaluate drops it once it no longer matters
+	return inc, nil
+}
