@@ -147,7 +147,13 @@ func (s *scheduler) next(c completion) (dueEntry, bool) {
 	}
 	now := s.clock.Now()
 	if c.ran && !c.passed && check.RetryInterval > 0 {
-		return dueEntry{due: now.Add(check.RetryInterval), key: c.entry.key}, true
+		// Retries count from the failed probe's deadline, so a slow
+		// failure (a timeout) does not stretch detection further.
+		due := c.entry.due.Add(check.RetryInterval)
+		if due.Before(now) {
+			due = now
+		}
+		return dueEntry{due: due, key: c.entry.key}, true
 	}
 	due := c.entry.due.Add(check.Interval)
 	if !due.After(now) {

@@ -36,10 +36,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 64, "probes in flight")
 	duration := fs.Duration("duration", 5*time.Second, "length of the HTTP run")
 	results := fs.Int("results", 200_000, "results written in the store ingest run")
+	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection")
+	checks := fs.Int("checks", 1000, "checks in the scheduler run")
+	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler run")
+	components := fs.Int("components", 5, "components in the detection run")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	enc := json.NewEncoder(stdout)
+	switch *mode {
+	case "scheduler":
+		line, err := benchScheduler(ctx, *checks, *targets, *interval, *duration)
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: scheduler: %v\n", err)
+			return 1
+		}
+		_ = enc.Encode(line)
+		return 0
+	case "detection":
+		dir, err := os.MkdirTemp("", "outpost-detect-")
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		line, err := benchDetection(ctx, *components, dir)
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: detection: %v\n", err)
+			return 1
+		}
+		_ = enc.Encode(line)
+		return 0
+	case "probes":
+	default:
+		fmt.Fprintf(stderr, "outpost-bench: unknown -mode %q\n", *mode)
+		return 2
+	}
 	line, err := benchHTTP(ctx, *targets, *concurrency, *duration)
 	if err != nil {
 		fmt.Fprintf(stderr, "outpost-bench: http: %v\n", err)
