@@ -68,10 +68,10 @@ func componentStatus(states []State, inMaintenance bool) ComponentStatus {
 	return Operational
 }
 
-// pageIndicator: critical when every component not under maintenance is in
+// PageIndicator: critical when every component not under maintenance is in
 // major outage, major when any is, minor when any is degraded or partial,
 // else none.
-func pageIndicator(statuses []ComponentStatus) Indicator {
+func PageIndicator(statuses []ComponentStatus) Indicator {
 	active, major, minor := 0, 0, 0
 	for _, s := range statuses {
 		switch s {

@@ -96,6 +96,7 @@ func (m *Monitor) evaluateComponents(now time.Time, ids []string, force bool) {
 		st := componentStatus(states, m.inMaint[c.ID])
 		if old, ok := m.compStatus[c.ID]; ok && old != st {
 			changed = true
+			m.compSince[c.ID] = now
 			m.log.Info("component status changed", "component", c.ID, "from", old, "to", st)
 		} else if !ok {
 			changed = true

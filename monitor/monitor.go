@@ -80,6 +80,8 @@ type Monitor struct {
 	entries     map[string]*entry
 	comps       []Component
 	compStatus  map[string]ComponentStatus
+	compSince   map[string]time.Time // when compStatus last changed
+	started     time.Time
 	maintenance []MaintenanceWindow
 	inMaint     map[string]bool
 	blind       bool
@@ -103,6 +105,7 @@ func New(spec Spec, o Options) *Monitor {
 		o.TickInterval = time.Second
 	}
 	m := &Monitor{opts: o, log: o.Logger, entries: map[string]*entry{}, compStatus: map[string]ComponentStatus{},
+		compSince: map[string]time.Time{}, started: o.Clock.Now(),
 		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1)}
 	if o.Incidents != nil {
 		m.incidents = newIncidentEngine(o.Incidents, spec.Incidents, spec.Components, o.Logger)
@@ -139,6 +142,10 @@ func (m *Monitor) Snapshot() []CheckStatus {
 type ComponentState struct {
 	Component
 	Status ComponentStatus
+	// Since is when Status was entered (the monitor's start for the first).
+	Since time.Time
+	// Position is the component's place in the configuration, from 1.
+	Position int
 }
 
 // Components returns every component's status in configuration order.
@@ -147,7 +154,11 @@ func (m *Monitor) Components() []ComponentState {
 	defer m.mu.RUnlock()
 	out := make([]ComponentState, len(m.comps))
 	for i, c := range m.comps {
-		out[i] = ComponentState{Component: c, Status: m.compStatus[c.ID]}
+		since := m.compSince[c.ID]
+		if since.IsZero() {
+			since = m.started
+		}
+		out[i] = ComponentState{Component: c, Status: m.compStatus[c.ID], Since: since, Position: i + 1}
 	}
 	return out
 }
@@ -158,7 +169,17 @@ func (m *Monitor) Indicator() Indicator {
 	for _, c := range m.Components() {
 		statuses = append(statuses, c.Status)
 	}
-	return pageIndicator(statuses)
+	return PageIndicator(statuses)
+}
+
+// Started returns when the monitor was created.
+func (m *Monitor) Started() time.Time { return m.started }
+
+// Maintenance returns the configured maintenance windows.
+func (m *Monitor) Maintenance() []MaintenanceWindow {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return append([]MaintenanceWindow(nil), m.maintenance...)
 }
 
 // Blind reports whether every self-check target is failing: the monitor

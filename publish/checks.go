@@ -38,7 +38,7 @@ type checksDoc struct {
 }
 
 func (s *Server) handleChecks(w http.ResponseWriter, _ *http.Request) {
-	snap := s.opts.Checks.Snapshot()
+	snap := s.opts.Monitor.Snapshot()
 	doc := checksDoc{GeneratedAt: s.opts.Now().UTC(), Checks: make([]checkJSON, 0, len(snap))}
 	for _, c := range snap {
 		doc.Checks = append(doc.Checks, checkToJSON(c))

@@ -29,6 +29,10 @@ func (f fakeChecks) Components() []monitor.ComponentState {
 
 func (f fakeChecks) Blind() bool { return false }
 
+func (f fakeChecks) Started() time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC) }
+
+func (f fakeChecks) Maintenance() []monitor.MaintenanceWindow { return nil }
+
 type fakeIncidents []store.Incident
 
 func (f fakeIncidents) Incidents(keep func(store.Incident) bool) ([]store.Incident, error) {
@@ -69,7 +73,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *Metrics) {
 		t.Fatal(err)
 	}
 	reg.MustRegister(NewStateCollector(checks, fakeIncidents{{State: store.IncidentDraft}}))
-	srv := httptest.NewServer(NewServer(ServerOptions{Checks: checks, Gatherer: reg}).Handler())
+	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: checks, Gatherer: reg}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, m
 }

@@ -19,8 +19,10 @@ import (
 
 // ServerOptions configure a Server.
 type ServerOptions struct {
-	Checks   CheckSource
-	Gatherer prometheus.Gatherer
+	Monitor   MonitorSource
+	Incidents IncidentSource // nil: no incidents are shown
+	Page      PageInfo
+	Gatherer  prometheus.Gatherer
 	Logger   *slog.Logger
 	Now      func() time.Time // default time.Now
 }
@@ -40,8 +42,12 @@ func NewServer(o ServerOptions) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Page.Location == nil {
+		o.Page.Location = time.UTC
+	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux()}
 	s.mux.Handle("GET /api/v1/checks.json", public(http.HandlerFunc(s.handleChecks)))
+	s.registerStatuspage()
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError,
 	}))

@@ -75,7 +75,8 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 	if err := reg.Register(publish.NewStateCollector(mon, db)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	srv := publish.NewServer(publish.ServerOptions{Checks: mon, Gatherer: reg, Logger: log})
+	srv := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: db, Gatherer: reg, Logger: log,
+		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
