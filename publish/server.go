@@ -23,8 +23,8 @@ type ServerOptions struct {
 	Incidents IncidentSource // nil: no incidents are shown
 	Page      PageInfo
 	Gatherer  prometheus.Gatherer
-	Logger   *slog.Logger
-	Now      func() time.Time // default time.Now
+	Logger    *slog.Logger
+	Now       func() time.Time // default time.Now
 }
 
 // Server is outpost's HTTP server.
