@@ -16,6 +16,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -91,3 +92,28 @@ func trimYAMLPrefix(s string) string {
 
 // ErrNotFound is returned by ReadSecret for a missing source.
 var ErrNotFound = errors.New("not found")
+
+// AdminToken returns the admin API token: OUTPOST_ADMIN_TOKEN if set,
+// else the content of admin.token_file. An empty token (no variable, no
+// file configured, or the file missing) turns the admin API off; the
+// reason is returned so the daemon can say why.
+func AdminToken(c *Config, getenv func(string) string) (Secret, string) {
+	if t := strings.TrimSpace(getenv("OUTPOST_ADMIN_TOKEN")); t != "" {
+		if len(t) < 16 {
+			return "", "OUTPOST_ADMIN_TOKEN holds fewer than 16 characters; use a long random token (openssl rand -hex 32)"
+		}
+		return Secret(t), "token from OUTPOST_ADMIN_TOKEN"
+	}
+	if c.Admin.TokenFile == "" {
+		return "", "no admin.token_file and no OUTPOST_ADMIN_TOKEN"
+	}
+	data, err := os.ReadFile(c.Admin.TokenFile)
+	if err != nil {
+		return "", fmt.Sprintf("cannot read admin.token_file: %v", err)
+	}
+	t := strings.TrimSpace(string(data))
+	if len(t) < 16 {
+		return "", fmt.Sprintf("admin.token_file %s holds fewer than 16 characters; use a long random token (openssl rand -hex 32)", c.Admin.TokenFile)
+	}
+	return Secret(t), "token from " + c.Admin.TokenFile
+}

@@ -22,8 +22,46 @@ type IncidentEdit struct {
 	Components *[]string
 }
 
+// Valid values of admin input.
+var (
+	incidentStatuses = []string{store.StatusInvestigating, store.StatusIdentified, store.StatusMonitoring, store.StatusResolved}
+	impacts          = []string{"none", "minor", "major", "critical"}
+)
+
+// validateIncident checks a person's input before it is stored.
+func (m *Monitor) validateIncident(status, impact string, components []string) error {
+	if status != "" && !slices.Contains(incidentStatuses, status) {
+		return fmt.Errorf("%w: status %q (use investigating, identified, monitoring or resolved)", ErrInvalid, status)
+	}
+	if impact != "" && !slices.Contains(impacts, impact) {
+		return fmt.Errorf("%w: impact %q (use none, minor, major or critical)", ErrInvalid, impact)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, id := range components {
+		if !m.hasComponentLocked(id) {
+			return fmt.Errorf("%w: no component with id %q", ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
 // EditIncident applies a person's edit; the engine stops rewriting the text.
 func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (store.Incident, error) {
+	var impact string
+	var comps []string
+	if edit.Impact != nil {
+		impact = *edit.Impact
+		if impact == "" {
+			return store.Incident{}, fmt.Errorf("%w: impact must not be empty", ErrInvalid)
+		}
+	}
+	if edit.Components != nil {
+		comps = *edit.Components
+	}
+	if err := m.validateIncident("", impact, comps); err != nil {
+		return store.Incident{}, err
+	}
 	return m.adminChange(id, actor, "edit", func(i *store.Incident) error {
 		if !i.Open() {
 			return fmt.Errorf("%w: incident %d is %s", ErrBadState, id, i.State)
@@ -50,6 +88,9 @@ func (m *Monitor) PublishIncident(id uint64, status, body, actor string) (store.
 	if status == "" {
 		status = store.StatusInvestigating
 	}
+	if err := m.validateIncident(status, "", nil); err != nil {
+		return store.Incident{}, err
+	}
 	return m.adminChange(id, actor, "publish", func(i *store.Incident) error {
 		if i.State != store.IncidentDraft {
 			return fmt.Errorf("%w: incident %d is %s, not draft", ErrBadState, id, i.State)
@@ -61,6 +102,12 @@ func (m *Monitor) PublishIncident(id uint64, status, body, actor string) (store.
 
 // AddUpdate posts a published update to a published incident.
 func (m *Monitor) AddUpdate(id uint64, status, body, actor string) (store.Incident, error) {
+	if status == "" || body == "" {
+		return store.Incident{}, fmt.Errorf("%w: an update needs a status and a body", ErrInvalid)
+	}
+	if err := m.validateIncident(status, "", nil); err != nil {
+		return store.Incident{}, err
+	}
 	return m.adminChange(id, actor, "update", func(i *store.Incident) error {
 		if i.State != store.IncidentPublished {
 			return fmt.Errorf("%w: incident %d is %s; publish it first", ErrBadState, id, i.State)
@@ -105,6 +152,15 @@ func (m *Monitor) DiscardIncident(id uint64, actor string) (store.Incident, erro
 func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error) {
 	if m.incidents == nil {
 		return store.Incident{}, ErrNoIncidents
+	}
+	if inc.Name == "" {
+		return store.Incident{}, fmt.Errorf("%w: an incident needs a name", ErrInvalid)
+	}
+	if inc.Impact == "" {
+		inc.Impact = "minor"
+	}
+	if err := m.validateIncident(inc.Status, inc.Impact, inc.Components); err != nil {
+		return store.Incident{}, err
 	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()

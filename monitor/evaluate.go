@@ -78,7 +78,7 @@ func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
 // status changed or force is set. The caller holds evalMu.
 func (m *Monitor) evaluateComponents(now time.Time, ids []string, force bool) {
 	m.mu.Lock()
-	m.inMaint = inMaintenance(m.maintenance, now)
+	m.inMaint = inMaintenance(m.windowsLocked(), now)
 	var ts []store.Transition
 	changed := force
 	for _, c := range m.comps {

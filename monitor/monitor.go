@@ -38,8 +38,11 @@ type Options struct {
 	Observer  Observer      // nil: no metrics
 	History   History       // nil: no intervals
 	Incidents IncidentStore // nil: no incident engine
-	Clock     Clock         // default SystemClock
-	Logger    *slog.Logger
+	// MaintenanceStore keeps windows added through the admin API; nil
+	// allows configured windows only.
+	MaintenanceStore MaintenanceStore
+	Clock            Clock // default SystemClock
+	Logger           *slog.Logger
 	// Concurrency bounds probes in flight. Default 256.
 	Concurrency int
 	// TickInterval paces timers, maintenance boundaries and the
@@ -82,7 +85,8 @@ type Monitor struct {
 	compStatus  map[string]ComponentStatus
 	compSince   map[string]time.Time // when compStatus last changed
 	started     time.Time
-	maintenance []MaintenanceWindow
+	maintenance []MaintenanceWindow // from the configuration
+	stored      []MaintenanceWindow // added at run time
 	inMaint     map[string]bool
 	blind       bool
 	recorded    map[store.Subject]store.State // last interval state written
@@ -175,11 +179,11 @@ func (m *Monitor) Indicator() Indicator {
 // Started returns when the monitor was created.
 func (m *Monitor) Started() time.Time { return m.started }
 
-// Maintenance returns the configured maintenance windows.
+// Maintenance returns every maintenance window, configured and added.
 func (m *Monitor) Maintenance() []MaintenanceWindow {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return append([]MaintenanceWindow(nil), m.maintenance...)
+	return m.windowsLocked()
 }
 
 // Blind reports whether every self-check target is failing: the monitor
@@ -234,6 +238,9 @@ func (m *Monitor) start() error {
 		if err := m.incidents.load(now); err != nil {
 			return err
 		}
+	}
+	if err := m.loadMaintenance(); err != nil {
+		return err
 	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()

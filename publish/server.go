@@ -23,15 +23,21 @@ type ServerOptions struct {
 	Incidents IncidentSource // nil: no incidents are shown
 	Page      PageInfo
 	Gatherer  prometheus.Gatherer
-	Logger    *slog.Logger
-	Now       func() time.Time // default time.Now
+	// Admin, AdminStore and AdminToken enable /api/admin/; the API is
+	// off while AdminToken is empty.
+	Admin      Admin
+	AdminStore AdminStore
+	AdminToken string
+	Logger     *slog.Logger
+	Now        func() time.Time // default time.Now
 }
 
 // Server is outpost's HTTP server.
 type Server struct {
-	opts ServerOptions
-	log  *slog.Logger
-	mux  *http.ServeMux
+	opts    ServerOptions
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *authLimiter
 }
 
 // NewServer builds the routes.
@@ -45,9 +51,10 @@ func NewServer(o ServerOptions) *Server {
 	if o.Page.Location == nil {
 		o.Page.Location = time.UTC
 	}
-	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux()}
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
 	s.mux.Handle("GET /api/v1/checks.json", public(http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
+	s.registerAdmin()
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError,
 	}))

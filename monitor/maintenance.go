@@ -1,0 +1,127 @@
+package monitor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// MaintenanceStore persists windows added at run time; *store.DB implements it.
+type MaintenanceStore interface {
+	AddMaintenance(m store.Maintenance, audit store.AuditEntry) (store.Maintenance, error)
+	DeleteMaintenance(id string, audit store.AuditEntry) error
+	Maintenances() ([]store.Maintenance, error)
+}
+
+var _ MaintenanceStore = (*store.DB)(nil)
+
+// storedPrefix marks windows that come from the store, not the config.
+const storedPrefix = "w"
+
+func fromStored(m store.Maintenance) MaintenanceWindow {
+	return MaintenanceWindow{ID: storedPrefix + m.ID, Components: m.Components, Start: m.Start, End: m.End,
+		Title: m.Title, Body: m.Body}
+}
+
+// loadMaintenance reads stored windows (at start-up).
+func (m *Monitor) loadMaintenance() error {
+	if m.opts.MaintenanceStore == nil {
+		return nil
+	}
+	stored, err := m.opts.MaintenanceStore.Maintenances()
+	if err != nil {
+		return fmt.Errorf("monitor: load maintenance: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.stored = m.stored[:0]
+	for _, w := range stored {
+		m.stored = append(m.stored, fromStored(w))
+	}
+	return nil
+}
+
+// AddMaintenance validates, stores and applies a window.
+func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (MaintenanceWindow, error) {
+	if m.opts.MaintenanceStore == nil {
+		return MaintenanceWindow{}, fmt.Errorf("monitor: no maintenance store")
+	}
+	if err := m.validateWindow(w); err != nil {
+		return MaintenanceWindow{}, err
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	now := m.opts.Clock.Now()
+	saved, err := m.opts.MaintenanceStore.AddMaintenance(store.Maintenance{Components: w.Components, Start: w.Start, End: w.End,
+		Title: w.Title, Body: w.Body, CreatedAt: now, Author: actor}, store.AuditEntry{At: now, Actor: actor, Action: "maintenance-add"})
+	if err != nil {
+		return MaintenanceWindow{}, err
+	}
+	win := fromStored(saved)
+	m.mu.Lock()
+	m.stored = append(m.stored, win)
+	m.mu.Unlock()
+	m.evaluateComponents(now, nil, true)
+	return win, nil
+}
+
+// DeleteMaintenance removes a window added at run time.
+func (m *Monitor) DeleteMaintenance(id, actor string) error {
+	if m.opts.MaintenanceStore == nil || len(id) < 2 || id[:1] != storedPrefix {
+		return fmt.Errorf("maintenance %q: %w (windows from the configuration file are changed there)", id, store.ErrNotFound)
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	now := m.opts.Clock.Now()
+	if err := m.opts.MaintenanceStore.DeleteMaintenance(id[1:], store.AuditEntry{At: now, Actor: actor, Action: "maintenance-delete"}); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	for i, w := range m.stored {
+		if w.ID == id {
+			m.stored = append(m.stored[:i], m.stored[i+1:]...)
+			break
+		}
+	}
+	m.mu.Unlock()
+	m.evaluateComponents(now, nil, true)
+	return nil
+}
+
+// ErrInvalid wraps validation failures of admin input.
+var ErrInvalid = errors.New("invalid")
+
+func (m *Monitor) validateWindow(w MaintenanceWindow) error {
+	switch {
+	case w.Title == "":
+		return fmt.Errorf("%w: maintenance needs a title", ErrInvalid)
+	case w.Start.IsZero() || w.End.IsZero() || !w.End.After(w.Start):
+		return fmt.Errorf("%w: maintenance needs start before end (RFC 3339)", ErrInvalid)
+	case len(w.Components) == 0:
+		return fmt.Errorf("%w: maintenance needs at least one component id", ErrInvalid)
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, id := range w.Components {
+		if !m.hasComponentLocked(id) {
+			return fmt.Errorf("%w: no component with id %q", ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+func (m *Monitor) hasComponentLocked(id string) bool {
+	for _, c := range m.comps {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// windowsLocked returns configured and stored windows.
+func (m *Monitor) windowsLocked() []MaintenanceWindow {
+	out := make([]MaintenanceWindow, 0, len(m.maintenance)+len(m.stored))
+	return append(append(out, m.maintenance...), m.stored...)
+}

@@ -1,0 +1,162 @@
+package publish
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/store"
+)
+
+// Admin performs incident and maintenance operations; *monitor.Monitor
+// implements it.
+type Admin interface {
+	CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error)
+	EditIncident(id uint64, edit monitor.IncidentEdit, actor string) (store.Incident, error)
+	PublishIncident(id uint64, status, body, actor string) (store.Incident, error)
+	AddUpdate(id uint64, status, body, actor string) (store.Incident, error)
+	ResolveIncident(id uint64, body, actor string) (store.Incident, error)
+	DiscardIncident(id uint64, actor string) (store.Incident, error)
+	AddMaintenance(w monitor.MaintenanceWindow, actor string) (monitor.MaintenanceWindow, error)
+	DeleteMaintenance(id, actor string) error
+}
+
+// AdminStore reads what the admin API shows; *store.DB implements it.
+type AdminStore interface {
+	IncidentSource
+	Incident(id uint64) (store.Incident, error)
+	Audit(limit int) ([]store.AuditEntry, error)
+	Backup(w io.Writer) (int64, error)
+}
+
+// Limits of the admin API.
+const (
+	maxAdminBody     = 64 << 10
+	authFailureLimit = 10 // failed attempts per client and window
+	authWindow       = time.Minute
+)
+
+// authLimiter counts failed token attempts per client address.
+type authLimiter struct {
+	mu       sync.Mutex
+	failures map[string]*failureCount
+}
+
+type failureCount struct {
+	n     int
+	since time.Time
+}
+
+func (l *authLimiter) blocked(ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.failures[ip]
+	return f != nil && now.Sub(f.since) < authWindow && f.n >= authFailureLimit
+}
+
+func (l *authLimiter) fail(ip string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.failures) > 10_000 {
+		l.failures = map[string]*failureCount{} // bounded memory under a spray of addresses
+	}
+	f := l.failures[ip]
+	if f == nil || now.Sub(f.since) >= authWindow {
+		f = &failureCount{since: now}
+		l.failures[ip] = f
+	}
+	f.n++
+}
+
+// adminAuth wraps h with bearer-token authentication. Without a
+// configured token the admin API is off.
+func (s *Server) adminAuth(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if s.opts.AdminToken == "" || s.opts.Admin == nil {
+			writeError(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
+			return
+		}
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+		now := s.opts.Now()
+		if s.limiter.blocked(ip, now) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
+			writeError(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
+			return
+		}
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) != 1 {
+			s.limiter.fail(ip, now)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost admin"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// actor names who made a change for the audit log.
+func actor(r *http.Request) string {
+	if u := strings.TrimSpace(r.Header.Get("X-Outpost-User")); u != "" && len(u) <= 64 {
+		return "admin:" + u
+	}
+	return "admin"
+}
+
+// decode reads a JSON body strictly: unknown fields are errors.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: empty body; send a JSON object", monitor.ErrInvalid)
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fmt.Errorf("%w: body larger than %d bytes", monitor.ErrInvalid, maxAdminBody)
+		}
+		return fmt.Errorf("%w: %v", monitor.ErrInvalid, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: one JSON object expected", monitor.ErrInvalid)
+	}
+	return nil
+}
+
+// writeAdminError maps operation errors to status codes.
+func writeAdminError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, monitor.ErrInvalid):
+		status = http.StatusBadRequest
+	case errors.Is(err, store.ErrNotFound):
+		status = http.StatusNotFound
+	case errors.Is(err, monitor.ErrBadState):
+		status = http.StatusConflict
+	case errors.Is(err, monitor.ErrNoIncidents):
+		status = http.StatusServiceUnavailable
+	}
+	msg := err.Error()
+	if status == http.StatusInternalServerError {
+		msg = "internal error; see the outpost log"
+	}
+	writeError(w, status, msg)
+}
+
+func incidentID(r *http.Request) (uint64, error) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("%w: incident id %q is not a positive number", store.ErrNotFound, r.PathValue("id"))
+	}
+	return id, nil
+}

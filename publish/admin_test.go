@@ -1,0 +1,212 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/probe"
+	"github.com/outpost-status/outpost/store"
+)
+
+const testToken = "0123456789abcdef0123456789abcdef"
+
+// adminDB adds a backup stub until the store provides one.
+type adminDB struct{ *store.DB }
+
+func (adminDB) Backup(w io.Writer) (int64, error) {
+	n, err := w.Write([]byte("backup"))
+	return int64(n), err
+}
+
+// newAdminServer serves a real monitor (not running) on a real store.
+func newAdminServer(t *testing.T, token string) (*httptest.Server, *monitor.Monitor) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
+	spec := monitor.Spec{
+		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
+		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
+		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
+	}
+	mon := monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
+	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
+		Admin: mon, AdminStore: adminDB{db}, AdminToken: token,
+		Page: PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}}).Handler())
+	t.Cleanup(srv.Close)
+	return srv, mon
+}
+
+func call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	req.Header.Set("X-Outpost-User", "alice")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(data, &out)
+	return resp.StatusCode, out
+}
+
+func TestAdminAuth(t *testing.T) {
+	srv, _ := newAdminServer(t, testToken)
+	off, _ := newAdminServer(t, "")
+	tests := []struct {
+		name   string
+		url    string
+		token  string
+		status int
+	}{
+		{"no token", srv.URL, "", http.StatusUnauthorized},
+		{"wrong token", srv.URL, "wrong-token-wrong-token", http.StatusUnauthorized},
+		{"right token", srv.URL, testToken, http.StatusOK},
+		{"admin off", off.URL, testToken, http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := call(t, "GET", tt.url+"/api/admin/incidents", tt.token, "")
+			if status != tt.status {
+				t.Fatalf("status %d, want %d (%v)", status, tt.status, body)
+			}
+			if status != http.StatusOK && body["error"] == nil {
+				t.Errorf("error response without JSON error: %v", body)
+			}
+		})
+	}
+	t.Run("failed attempts are rate limited", func(t *testing.T) {
+		limited, _ := newAdminServer(t, testToken)
+		for range authFailureLimit {
+			call(t, "GET", limited.URL+"/api/admin/audit", "guess", "")
+		}
+		if status, _ := call(t, "GET", limited.URL+"/api/admin/audit", testToken, ""); status != http.StatusTooManyRequests {
+			t.Errorf("after %d failures: status %d, want 429", authFailureLimit, status)
+		}
+	})
+}
+
+func TestAdminIncidentLifecycle(t *testing.T) {
+	srv, _ := newAdminServer(t, testToken)
+	base := srv.URL + "/api/admin/incidents"
+	status, created := call(t, "POST", base, testToken,
+		`{"name": "`+draftMarker+` outage", "body": "`+draftMarker+` details", "impact": "major", "components": ["web"]}`)
+	if status != http.StatusCreated || created["state"] != "draft" {
+		t.Fatalf("create: %d %v", status, created)
+	}
+	id := created["id"].(string)
+	for _, doc := range append(statuspageDocs, "../v1/checks.json") {
+		if _, body := get(t, srv.URL+"/api/v2/"+doc); strings.Contains(body, draftMarker) {
+			t.Errorf("draft leaks through %s", doc)
+		}
+	}
+	steps := []struct {
+		name, method, path, body string
+		status                   int
+		state                    string
+	}{
+		{"unknown field", "PATCH", "/" + id, `{"title": "x"}`, 400, ""},
+		{"bad impact", "PATCH", "/" + id, `{"impact": "apocalyptic"}`, 400, ""},
+		{"unknown component", "PATCH", "/" + id, `{"components": ["nope"]}`, 400, ""},
+		{"edit", "PATCH", "/" + id, `{"name": "Website unavailable"}`, 200, "draft"},
+		{"update before publish", "POST", "/" + id + "/updates", `{"status": "identified", "body": "x"}`, 409, ""},
+		{"publish", "POST", "/" + id + "/publish", `{"status": "investigating"}`, 200, "published"},
+		{"publish twice", "POST", "/" + id + "/publish", ``, 409, ""},
+		{"update", "POST", "/" + id + "/updates", `{"status": "monitoring", "body": "A fix is in place."}`, 200, "published"},
+		{"resolve", "POST", "/" + id + "/resolve", `{"body": "Working again."}`, 200, "resolved"},
+		{"discard resolved", "POST", "/" + id + "/discard", ``, 409, ""},
+		{"missing incident", "GET", "/999", ``, 404, ""},
+		{"bad id", "GET", "/abc", ``, 404, ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			status, out := call(t, st.method, base+st.path, testToken, st.body)
+			if status != st.status {
+				t.Fatalf("status %d, want %d: %v", status, st.status, out)
+			}
+			if st.state != "" && out["state"] != st.state {
+				t.Errorf("state %v, want %s", out["state"], st.state)
+			}
+		})
+	}
+	_, body := get(t, srv.URL+"/api/v2/incidents.json")
+	if !strings.Contains(body, "Website unavailable") || !strings.Contains(body, "A fix is in place.") {
+		t.Errorf("published incident missing from incidents.json: %s", body)
+	}
+	status, audit := call(t, "GET", srv.URL+"/api/admin/audit", testToken, "")
+	entries, _ := audit["audit"].([]any)
+	if status != 200 || len(entries) != 5 || !strings.Contains(toJSON(entries[0]), "admin:alice") {
+		t.Errorf("audit: %d %v", status, audit)
+	}
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestAdminListAndLimits(t *testing.T) {
+	srv, _ := newAdminServer(t, testToken)
+	base := srv.URL + "/api/admin/incidents"
+	call(t, "POST", base, testToken, `{"name": "A", "components": ["web"]}`)
+	_, b := call(t, "POST", base, testToken, `{"name": "B", "components": ["web"], "publish": true}`)
+	call(t, "POST", base+"/"+b["id"].(string)+"/resolve", testToken, ``)
+	for state, want := range map[string]int{"": 1, "all": 2, "draft": 1, "resolved": 1, "published": 0, "discarded": 0} {
+		_, out := call(t, "GET", base+"?state="+state, testToken, "")
+		if got := len(out["incidents"].([]any)); got != want {
+			t.Errorf("state=%q: %d incidents, want %d", state, got, want)
+		}
+	}
+	if status, _ := call(t, "GET", base+"?state=bogus", testToken, ""); status != 400 {
+		t.Errorf("bad state: %d", status)
+	}
+	huge := `{"name": "` + strings.Repeat("x", maxAdminBody) + `"}`
+	if status, out := call(t, "POST", base, testToken, huge); status != 400 {
+		t.Errorf("oversized body: %d %v", status, out)
+	}
+}
+
+func TestAdminMaintenance(t *testing.T) {
+	srv, mon := newAdminServer(t, testToken)
+	base := srv.URL + "/api/admin/maintenances"
+	start := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	end := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	status, m := call(t, "POST", base, testToken, `{"components": ["web"], "start": "`+start+`", "end": "`+end+`", "title": "CMS upgrade"}`)
+	if status != http.StatusCreated || m["status"] != "scheduled" {
+		t.Fatalf("add: %d %v", status, m)
+	}
+	if len(mon.Maintenance()) != 1 {
+		t.Fatal("window not applied")
+	}
+	_, body := get(t, srv.URL+"/api/v2/scheduled-maintenances/upcoming.json")
+	if !strings.Contains(body, "CMS upgrade") {
+		t.Errorf("upcoming.json lacks the window: %s", body)
+	}
+	if status, _ := call(t, "POST", base, testToken, `{"components": ["web"], "start": "`+end+`", "end": "`+start+`", "title": "x"}`); status != 400 {
+		t.Errorf("end before start: %d", status)
+	}
+	if status, _ := call(t, "DELETE", base+"/"+m["id"].(string), testToken, ""); status != http.StatusNoContent {
+		t.Errorf("delete: %d", status)
+	}
+	if status, _ := call(t, "DELETE", base+"/"+m["id"].(string), testToken, ""); status != http.StatusNotFound {
+		t.Errorf("delete twice: %d", status)
+	}
+}
