@@ -144,15 +144,15 @@ func keyDate(k []byte) date {
 	return date{y, m, d}
 }
 
-// start returns the first instant of d in loc. Midnight exists in most
-// zones; where a clock change skips or repeats it, search for the instant
-// the date begins.
+// start returns the first instant whose date in loc is d or later.
+// Midnight exists in most zones; where a clock change skips or repeats it
+// (or skips the whole day), search for the instant the date begins.
 func (d date) start(loc *time.Location) time.Time {
 	t := time.Date(d.y, d.m, d.d, 0, 0, 0, 0, loc)
 	if dateOf(t, loc) == d && dateOf(t.Add(-time.Second), loc).before(d) {
 		return t
 	}
-	lo, hi := t.Add(-4*time.Hour), t.Add(4*time.Hour) // date(lo) < d <= date(hi)
+	lo, hi := t.Add(-26*time.Hour), t.Add(26*time.Hour) // date(lo) < d <= date(hi)
 	for hi.Sub(lo) > time.Second {
 		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
 		if dateOf(mid, loc).before(d) {

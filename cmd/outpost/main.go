@@ -25,6 +25,7 @@ commands:
   run      [-config FILE]                 run the daemon
   check    [-config FILE]                 validate the configuration
   probe    [-timeout D] [-json] TARGET... probe targets once (exit 0 all up, 1 any down)
+  backup   -out FILE [-db FILE]           compacted database copy (daemon stopped)
   version                                 print version information
 
 -config defaults to $OUTPOST_CONFIG, else /etc/outpost/config.yaml.
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(args[1:], env, stdout, stderr)
 	case "probe":
 		return cmdProbe(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(args[1:], env, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK

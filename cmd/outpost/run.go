@@ -50,7 +50,7 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 // ends. Shutdown order: stop serving and probing (probes in flight drain),
 // then flush the store, then close the database.
 func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
-	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{})
+	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{Location: cfg.Page.Location})
 	if err != nil {
 		return err
 	}
@@ -79,6 +79,12 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 	defer stopWriter()
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- writer.Run(writerCtx) }()
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		db.RunRetention(runCtx, store.RetentionOptions{Logger: log, Retention: store.Retention{
+			Results: cfg.Retention.Results.D(), History: cfg.Retention.History.D()}})
+	}()
 	serveDone := make(chan error, 1)
 	go func() {
 		err := srv.Serve(runCtx, cfg.Listen, nil)
@@ -89,6 +95,7 @@ func daemon(ctx context.Context, cfg *config.Config, log *slog.Logger) (err erro
 		"data_dir", cfg.DataDir, "version", buildInfo().Version)
 	monErr := mon.Run(runCtx)
 	serveErr := <-serveDone
+	<-retentionDone
 	stopWriter()
 	return errors.Join(monErr, serveErr, <-writerDone)
 }
