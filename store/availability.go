@@ -135,57 +135,96 @@ func (db *DB) Windows(subjects []Subject, windows []time.Duration, now time.Time
 // Days returns the last n calendar days in the store's location, oldest
 // first, today (up to now) last.
 func (db *DB) Days(s Subject, n int, now time.Time, partialWeight float64) ([]Day, error) {
+	m, err := db.DaysFor([]Subject{s}, n, now, partialWeight)
+	return m[s], err
+}
+
+// DaysFor returns Days for every subject, in one read transaction.
+func (db *DB) DaysFor(subjects []Subject, n int, now time.Time, partialWeight float64) (map[Subject][]Day, error) {
 	if n <= 0 || n > 10000 {
 		return nil, fmt.Errorf("store: days: %w: n = %d", ErrInvalid, n)
 	}
-	today := dateOf(now, db.loc)
-	first := today.add(1 - n)
-	out := make([]Day, n)
+	cal := newCalendar(dateOf(now, db.loc).add(1-n), n, now, db.loc)
+	out := make(map[Subject][]Day, len(subjects))
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := newReader(tx, s, db.loc)
-		if err != nil {
-			return err
-		}
-		rollups, err := r.rollups(first, today.add(1))
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			d := first.add(i)
-			if err := r.day(&out[i], d, rollups[d], now, partialWeight); err != nil {
+		for _, s := range subjects {
+			r, err := newReader(tx, s, db.loc)
+			if err != nil {
 				return err
 			}
+			days, err := r.days(cal, partialWeight)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s, err)
+			}
+			out[s] = days
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: days of %s: %w", s, err)
+		return nil, fmt.Errorf("store: days: %w", err)
 	}
 	return out, nil
 }
 
-// day fills out for date d. Past days come from the rollup plus the open
-// interval; today is read from the intervals up to now.
-func (r *reader) day(out *Day, d date, ru rollup, now time.Time, partialWeight float64) error {
-	start, end := d.start(r.loc), minTime(d.add(1).start(r.loc), now)
-	out.Date = d.String()
-	out.Probes = int(ru.probes[0] + ru.probes[1] + ru.probes[2])
-	out.Latency = ru.latency
-	if !start.Before(end) {
-		return nil
-	}
-	var n nanos
-	if end.Equal(now) {
-		if err := r.closed(start, end, &n); err != nil {
-			return err
+// calendar is n consecutive days from first, the last one ending at now.
+type calendar struct {
+	first  date
+	starts []time.Time // start of each day, then the end of the last (now)
+	keys   [][]byte    // rollup key of each day, then of the day after
+	names  []string
+}
+
+func newCalendar(first date, n int, now time.Time, loc *time.Location) *calendar {
+	c := &calendar{first: first, starts: make([]time.Time, n+1), keys: make([][]byte, n+1), names: make([]string, n)}
+	for i := range c.starts {
+		d := first.add(i)
+		c.starts[i], c.keys[i] = minTime(d.start(loc), now), d.key()
+		if i < n {
+			c.names[i] = d.String()
 		}
-	} else {
-		n.add(ru.ns)
 	}
-	r.openIn(start, end, &n)
-	out.Seconds = n.seconds(end.Sub(start))
-	out.Ratio = out.Seconds.Ratio(partialWeight)
-	return nil
+	c.starts[n] = now
+	return c
+}
+
+// days computes the calendar's days: past days from their rollup plus the
+// open interval; today from the intervals up to now.
+func (r *reader) days(cal *calendar, partialWeight float64) ([]Day, error) {
+	n := len(cal.names)
+	out := make([]Day, n)
+	rollups := make([]rollup, n)
+	err := r.eachRollup(cal.keys[0], cal.keys[n], func(k, v []byte) error {
+		i := int(keyTime(k).Sub(keyTime(cal.keys[0])) / (24 * time.Hour))
+		var err error
+		if i >= 0 && i < n {
+			rollups[i], err = decodeRollup(v)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		d, ru := &out[i], &rollups[i]
+		d.Date, d.Latency = cal.names[i], ru.latency
+		d.Probes = int(ru.probes[0] + ru.probes[1] + ru.probes[2])
+		start, end := cal.starts[i], cal.starts[i+1]
+		if !start.Before(end) {
+			continue
+		}
+		var ns nanos
+		if i == n-1 {
+			if err := r.closed(start, end, &ns); err != nil {
+				return nil, err
+			}
+		} else {
+			ns.add(ru.ns)
+		}
+		r.openIn(start, end, &ns)
+		d.Seconds = ns.seconds(end.Sub(start))
+		d.Ratio = d.Seconds.Ratio(partialWeight)
+	}
+	return out, nil
 }
 
 // reader reads one subject's intervals and rollups inside a transaction.
@@ -213,56 +252,74 @@ func newReader(tx *bolt.Tx, s Subject, loc *time.Location) (*reader, error) {
 	return r, nil
 }
 
-// sums returns per-state nanoseconds over [froms[i], end) for each i. Whole
-// days inside a range come from rollups, read once for all ranges; the
-// partial days at the edges from closed intervals; the open interval,
-// which no rollup holds yet, is added last.
+// sums returns per-state nanoseconds over [froms[i], end) for each i. A
+// range with whole days is read in three parts: [from, first whole day)
+// from the closed intervals there, the whole days from rollups (read
+// once for all ranges), and [start of today, end) from the closed
+// intervals (shared). The open interval, which no rollup holds yet, is
+// added last.
 func (r *reader) sums(froms []time.Time, end time.Time) ([]nanos, error) {
 	out := make([]nanos, len(froms))
-	todayStart := dateOf(end, r.loc).start(r.loc)
-	firsts := make([]date, len(froms)) // first whole day of each range
-	earliest, whole := dateOf(end, r.loc), false
+	today := dateOf(end, r.loc)
+	todayStart := today.start(r.loc)
+	firstKeys := make([][]byte, len(froms)) // nil: the range has no whole day
+	var earliest []byte
 	for i, from := range froms {
 		d := dateOf(from, r.loc)
-		if d.start(r.loc).Before(from) {
+		first := d.start(r.loc)
+		if first.Before(from) {
 			d = d.add(1)
+			first = d.start(r.loc)
 		}
-		firsts[i] = d
-		if d.start(r.loc).Before(todayStart) {
-			earliest, whole = minDate(earliest, d), true
+		if !first.Before(todayStart) {
+			if err := r.closed(from, end, &out[i]); err != nil {
+				return nil, err
+			}
+			continue
 		}
-	}
-	var tail nanos // closed intervals in [todayStart, end), shared
-	var days []dayNanos
-	if whole {
-		if err := r.closed(todayStart, end, &tail); err != nil {
+		if err := r.closed(from, first, &out[i]); err != nil {
 			return nil, err
 		}
-		var err error
-		if days, err = r.rollupNanos(earliest, dateOf(end, r.loc)); err != nil {
+		firstKeys[i] = d.key()
+		if earliest == nil || bytes.Compare(firstKeys[i], earliest) < 0 {
+			earliest = firstKeys[i]
+		}
+	}
+	if earliest != nil {
+		if err := r.wholeDays(out, firstKeys, earliest, today.key(), todayStart, end); err != nil {
 			return nil, err
 		}
 	}
 	for i, from := range froms {
-		n := &out[i]
-		if first := firsts[i].start(r.loc); first.Before(todayStart) {
-			if err := r.closed(from, first, n); err != nil {
-				return nil, err
-			}
-			for _, d := range days {
-				if !d.date.before(firsts[i]) {
-					n.add(d.ns)
-				}
-			}
-			for j := range n {
-				n[j] += tail[j]
-			}
-		} else if err := r.closed(from, end, n); err != nil {
-			return nil, err
-		}
-		r.openIn(from, end, n)
+		r.openIn(from, end, &out[i])
 	}
 	return out, nil
+}
+
+// wholeDays adds to out[i] the rollups from firstKeys[i] up to today and
+// the closed intervals of today up to end.
+func (r *reader) wholeDays(out []nanos, firstKeys [][]byte, earliest, todayKey []byte, todayStart, end time.Time) error {
+	var tail nanos
+	if err := r.closed(todayStart, end, &tail); err != nil {
+		return err
+	}
+	err := r.eachRollup(earliest, todayKey, func(k, v []byte) error {
+		ns, err := decodeRollupNanos(v)
+		for i, fk := range firstKeys {
+			if fk != nil && bytes.Compare(k, fk) >= 0 {
+				out[i].add(ns)
+			}
+		}
+		return err
+	})
+	for i, fk := range firstKeys {
+		if fk != nil {
+			for j := range tail {
+				out[i][j] += tail[j]
+			}
+		}
+	}
+	return err
 }
 
 // closed adds the overlap of closed intervals with [from, to) to n.
@@ -284,41 +341,14 @@ func (r *reader) openIn(from, to time.Time, n *nanos) {
 	}
 }
 
-// rollups reads the rollups of days in [first, end).
-func (r *reader) rollups(first, end date) (map[date]rollup, error) {
-	out := make(map[date]rollup)
-	err := r.eachRollup(first, end, func(d date, v []byte) error {
-		ru, err := decodeRollup(v)
-		out[d] = ru
-		return err
-	})
-	return out, err
-}
-
-type dayNanos struct {
-	date date
-	ns   [numStates]uint64
-}
-
-// rollupNanos reads the state times of the days in [first, end).
-func (r *reader) rollupNanos(first, end date) ([]dayNanos, error) {
-	var out []dayNanos
-	err := r.eachRollup(first, end, func(d date, v []byte) error {
-		ns, err := decodeRollupNanos(v)
-		out = append(out, dayNanos{d, ns})
-		return err
-	})
-	return out, err
-}
-
-func (r *reader) eachRollup(first, end date, fn func(d date, v []byte) error) error {
+// eachRollup calls fn for each rollup with first <= key < stop.
+func (r *reader) eachRollup(first, stop []byte, fn func(k, v []byte) error) error {
 	if r.ru == nil {
 		return nil
 	}
 	c := r.ru.Cursor()
-	stop := end.key()
-	for k, v := c.Seek(first.key()); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
-		if err := fn(keyDate(k), v); err != nil {
+	for k, v := c.Seek(first); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
 			return fmt.Errorf("rollup %s: %w", keyDate(k), err)
 		}
 	}
@@ -343,13 +373,6 @@ func minTime(a, b time.Time) time.Time {
 
 func maxTime(a, b time.Time) time.Time {
 	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-func minDate(a, b date) date {
-	if b.before(a) {
 		return b
 	}
 	return a

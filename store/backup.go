@@ -76,6 +76,9 @@ func compactInto(src *bolt.DB, path string) error {
 	if err != nil {
 		return err
 	}
+	// Grow the file only as far as the pages need, not in 16 MB steps
+	// or to the next power of two.
+	out.AllocSize = os.Getpagesize()
 	return errors.Join(bolt.Compact(out, src, compactTxSize), out.Close())
 }
 
