@@ -241,3 +241,17 @@ func FuzzParseSubject(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeHeartbeat(f *testing.F) {
+	f.Add(encodeHeartbeat(t0))
+	f.Add([]byte{1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		hb, err := decodeHeartbeat(b)
+		if err != nil {
+			return
+		}
+		if again, err := decodeHeartbeat(encodeHeartbeat(hb)); err != nil || !again.Equal(hb) {
+			t.Fatalf("round trip of %v gave %v, %v", hb, again, err)
+		}
+	})
+}

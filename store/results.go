@@ -117,6 +117,11 @@ func (db *DB) WriteResults(rs []Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
+	for _, r := range rs {
+		if !validResult(r) {
+			return fmt.Errorf("store: write %d results: %w: check %q at %s", len(rs), ErrInvalid, r.Check, r.Time)
+		}
+	}
 	groups := groupByCheck(rs)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketResults)
@@ -134,6 +139,12 @@ func (db *DB) WriteResults(rs []Result) error {
 		return fmt.Errorf("store: write %d results: %w", len(rs), err)
 	}
 	return nil
+}
+
+// validResult reports whether r can be stored: a check key and a time
+// that Unix nanoseconds can hold, after 1970.
+func validResult(r Result) bool {
+	return r.Check != "" && r.Time.After(time.Unix(0, 0)) && r.Time.Year() < 2262
 }
 
 // groupByCheck returns the results per check, each group sorted by time
