@@ -20,14 +20,6 @@ import (
 
 const testToken = "0123456789abcdef0123456789abcdef"
 
-// adminDB adds a backup stub until the store provides one.
-type adminDB struct{ *store.DB }
-
-func (adminDB) Backup(w io.Writer) (int64, error) {
-	n, err := w.Write([]byte("backup"))
-	return int64(n), err
-}
-
 // newAdminServer serves a real monitor (not running) on a real store.
 func newAdminServer(t *testing.T, token string) (*httptest.Server, *monitor.Monitor) {
 	t.Helper()
@@ -44,7 +36,7 @@ func newAdminServer(t *testing.T, token string) (*httptest.Server, *monitor.Moni
 	}
 	mon := monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
 	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
-		Admin: mon, AdminStore: adminDB{db}, AdminToken: token,
+		Admin: mon, AdminStore: db, AdminToken: token,
 		Page: PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, mon

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -51,7 +53,10 @@ const resultFormatV1 = 1
 // varint code, varint cert expiry (Unix seconds, 0 for none), uvarint-length
 // class, uvarint-length message.
 func encodeResult(r Result) []byte {
-	b := make([]byte, 0, 16+len(r.Class)+len(r.Message))
+	return appendResult(make([]byte, 0, 16+len(r.Class)+len(r.Message)), r)
+}
+
+func appendResult(b []byte, r Result) []byte {
 	b = append(b, resultFormatV1, byte(r.Outcome))
 	b = binary.AppendUvarint(b, uint64(max(r.Duration, 0)))
 	b = binary.AppendVarint(b, int64(r.Code))
@@ -105,34 +110,144 @@ func readString(rd *bytes.Reader) (string, error) {
 	return string(buf), nil
 }
 
-// WriteResults stores rs in one transaction. Two results of one check with
-// the same timestamp are kept apart by moving the later one a nanosecond on.
+// WriteResults stores rs in one transaction and counts them in the daily
+// rollups of their checks. Two results of one check with the same
+// timestamp are kept apart by moving the later one a nanosecond on.
 func (db *DB) WriteResults(rs []Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
+	for _, r := range rs {
+		if !validResult(r) {
+			return fmt.Errorf("store: write %d results: %w: check %q at %s", len(rs), ErrInvalid, r.Check, r.Time)
+		}
+	}
+	groups := groupByCheck(rs)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket(bucketResults)
 		if root == nil {
 			return fmt.Errorf("%w results", ErrCorrupt)
 		}
-		for _, r := range rs {
-			b, err := root.CreateBucketIfNotExists([]byte(r.Check))
-			if err != nil {
-				return fmt.Errorf("check bucket %q: %w", r.Check, err)
-			}
-			key := timeKey(r.Time)
-			for b.Get(key) != nil {
-				key = timeKey(keyTime(key).Add(1))
-			}
-			if err := b.Put(key, encodeResult(r)); err != nil {
-				return err
+		for _, g := range groups {
+			if err := writeCheck(tx, root, g, db.loc); err != nil {
+				return fmt.Errorf("check %q: %w", g[0].Check, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store: write %d results: %w", len(rs), err)
+	}
+	return nil
+}
+
+// validResult reports whether r can be stored: a check key and a time
+// that Unix nanoseconds can hold, after 1970.
+func validResult(r Result) bool {
+	return r.Check != "" && r.Time.After(time.Unix(0, 0)) && r.Time.Year() < 2262
+}
+
+// groupByCheck returns the results per check, each group sorted by time
+// (stable: equal times keep their order), groups sorted by check key.
+func groupByCheck(rs []Result) [][]Result {
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b Result) int {
+		if c := strings.Compare(a.Check, b.Check); c != 0 {
+			return c
+		}
+		return a.Time.Compare(b.Time)
+	})
+	var groups [][]Result
+	for len(sorted) > 0 {
+		n := 1
+		for n < len(sorted) && sorted[n].Check == sorted[0].Check {
+			n++
+		}
+		groups = append(groups, sorted[:n:n])
+		sorted = sorted[n:]
+	}
+	return groups
+}
+
+// writeCheck appends one check's results (sorted by time) and updates its
+// rollups. Keys after the bucket's last key need no collision lookup.
+func writeCheck(tx *bolt.Tx, root *bolt.Bucket, rs []Result, loc *time.Location) error {
+	b, err := root.CreateBucketIfNotExists([]byte(rs[0].Check))
+	if err != nil {
+		return err
+	}
+	b.FillPercent = appendFill
+	last, _ := b.Cursor().Last()
+	lastNs := int64(-1)
+	if last != nil {
+		lastNs = int64(binary.BigEndian.Uint64(last))
+	}
+	keys := make([]byte, 8*len(rs)) // bbolt keeps keys and values until commit
+	vals := make([]byte, 0, len(rs)*16)
+	days := probeDays{loc: loc}
+	prev := int64(-1)
+	for i, r := range rs {
+		ns := max(r.Time.UnixNano(), prev+1)
+		key := keys[8*i : 8*i+8 : 8*i+8]
+		binary.BigEndian.PutUint64(key, uint64(ns))
+		for ns <= lastNs && b.Get(key) != nil {
+			ns++
+			binary.BigEndian.PutUint64(key, uint64(ns))
+		}
+		prev = ns
+		start := len(vals)
+		vals = appendResult(vals, r)
+		if err := b.Put(key, vals[start:len(vals):len(vals)]); err != nil {
+			return err
+		}
+		days.add(r)
+	}
+	return days.apply(tx, CheckSubject(rs[0].Check).bucket())
+}
+
+// probeDays counts results per calendar day for one check.
+type probeDays struct {
+	loc        *time.Location
+	days       []date
+	stats      []rollup
+	start, end time.Time // bounds of the last day
+}
+
+func (p *probeDays) add(r Result) {
+	if len(p.days) == 0 || r.Time.Before(p.start) || !r.Time.Before(p.end) {
+		d := dateOf(r.Time, p.loc)
+		p.days, p.stats = append(p.days, d), append(p.stats, rollup{})
+		p.start, p.end = d.start(p.loc), d.add(1).start(p.loc)
+	}
+	s := &p.stats[len(p.stats)-1]
+	if r.Outcome >= OutcomeUp && r.Outcome <= OutcomeDown {
+		s.probes[r.Outcome-1]++
+	}
+	s.latency[latencyBucket(r.Duration)]++
+}
+
+// apply adds the counts to the rollups of the subject bucket name.
+func (p *probeDays) apply(tx *bolt.Tx, name []byte) error {
+	if len(p.days) == 0 {
+		return nil
+	}
+	b, err := rollupBucket(tx, name)
+	if err != nil {
+		return err
+	}
+	for i, d := range p.days {
+		s := &p.stats[i]
+		err := updateRollup(b, d, func(r *rollup) {
+			for j, v := range s.probes {
+				r.probes[j] += v
+			}
+			for j, v := range s.latency {
+				r.latency[j] += v
+			}
+		})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -147,8 +262,8 @@ func (db *DB) Results(check string, from, to time.Time, limit int) ([]Result, er
 			return nil
 		}
 		c := b.Cursor()
-		end := timeKey(to)
-		for k, v := c.Seek(timeKey(from)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
+		end := seekKey(to)
+		for k, v := c.Seek(seekKey(from)); k != nil && bytes.Compare(k, end) < 0; k, v = c.Next() {
 			r, err := decodeResult(v)
 			if err != nil {
 				return fmt.Errorf("check %q at %s: %w", check, keyTime(k).UTC().Format(time.RFC3339Nano), err)

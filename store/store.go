@@ -1,22 +1,10 @@
-// Package store keeps outpost's data in one bbolt file, <data_dir>/outpost.db.
-//
-// Layout (schema version 1):
-//
-//	meta/schema                      uint32 big-endian schema version
-//	results/<check key>/<time>       one probe result per key
-//	intervals, rollups, incidents, maintenance, audit, outbox
-//	                                 created empty; filled by later features
-//
-// Keys are 8-byte big-endian Unix nanoseconds so that a time range is a
-// cursor seek. Values start with a format version byte (see encode.go).
-// Callers never see a bbolt transaction: each method runs one transaction
-// and copies bytes out before it ends.
 package store
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,10 +13,14 @@ import (
 )
 
 // SchemaVersion is the on-disk layout this binary reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // FileName is the database file inside data_dir.
 const FileName = "outpost.db"
+
+// appendFill is the FillPercent of buckets whose keys are mostly appended
+// (results, intervals, rollups): pages split at 90 % instead of 50 %.
+const appendFill = 0.9
 
 // Top-level buckets.
 var (
@@ -37,12 +29,15 @@ var (
 	bucketIntervals   = []byte("intervals")
 	bucketRollups     = []byte("rollups")
 	bucketIncidents   = []byte("incidents")
+	bucketUpdates     = []byte("updates")
 	bucketMaintenance = []byte("maintenance")
 	bucketAudit       = []byte("audit")
 	bucketOutbox      = []byte("outbox")
 	allBuckets        = [][]byte{bucketMeta, bucketResults, bucketIntervals, bucketRollups,
-		bucketIncidents, bucketMaintenance, bucketAudit, bucketOutbox}
-	keySchema = []byte("schema")
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox}
+	keySchema    = []byte("schema")
+	keyLocation  = []byte("location")
+	keyHeartbeat = []byte("heartbeat")
 )
 
 // Errors callers can match with errors.Is.
@@ -50,6 +45,7 @@ var (
 	ErrLocked      = errors.New("database is locked by another process")
 	ErrNewerSchema = errors.New("database was written by a newer outpost")
 	ErrCorrupt     = errors.New("database is missing a bucket")
+	ErrInvalid     = errors.New("invalid argument")
 )
 
 // Options configure Open.
@@ -59,37 +55,42 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens without taking the write lock (for inspection tools).
 	ReadOnly bool
+	// Location is the page time zone: daily rollups and Days use its
+	// calendar days. Nil means UTC.
+	Location *time.Location
 }
 
 // DB is an open outpost database.
 type DB struct {
 	bolt *bolt.DB
 	path string
+	loc  *time.Location
 }
 
 // Open opens or creates the database at path, creating its directory,
-// every bucket and the schema version in one transaction.
+// every bucket and the schema version in one transaction. An older schema
+// is migrated in that transaction; a newer one is refused.
 func Open(path string, o Options) (*DB, error) {
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = time.Second
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
 	}
 	if !o.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create data directory: %w (check data_dir and its permissions)", err)
 		}
 	}
-	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: o.ReadOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("store: %s: %w; stop the other outpost or change data_dir", path, ErrLocked)
-	}
+	b, err := openBolt(path, o.LockTimeout, o.ReadOnly)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
+		return nil, err
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, loc: o.Location}
 	if o.ReadOnly {
-		err = b.View(func(tx *bolt.Tx) error { return checkSchema(tx, path) })
+		err = b.View(func(tx *bolt.Tx) error { return checkReadable(tx, path) })
 	} else {
-		err = b.Update(func(tx *bolt.Tx) error { return initSchema(tx, path) })
+		err = b.Update(func(tx *bolt.Tx) error { return initSchema(tx, path, o.Location) })
 	}
 	if err != nil {
 		_ = b.Close()
@@ -98,41 +99,93 @@ func Open(path string, o Options) (*DB, error) {
 	return db, nil
 }
 
-func initSchema(tx *bolt.Tx, path string) error {
+func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s: %w; stop the other outpost or change data_dir", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// initSchema checks the version, creates missing buckets, runs migrations
+// and follows a change of the page time zone.
+func initSchema(tx *bolt.Tx, path string, loc *time.Location) error {
+	version, err := storedSchema(tx, path)
+	if err != nil {
+		return err
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("store: create bucket %s: %w", name, err)
 		}
 	}
 	meta := tx.Bucket(bucketMeta)
-	if meta.Get(keySchema) == nil {
-		return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+	if version == 0 { // new file
+		if err := meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+			return fmt.Errorf("store: %s: write schema version: %w", path, err)
+		}
+		return meta.Put(keyLocation, []byte(loc.String()))
 	}
-	return checkSchema(tx, path)
+	if version < SchemaVersion {
+		if err := migrate(tx, version, SchemaVersion, migrations, loc); err != nil {
+			return fmt.Errorf("store: %s: %w", path, err)
+		}
+	}
+	if err := followLocation(tx, loc); err != nil {
+		return fmt.Errorf("store: %s: %w", path, err)
+	}
+	return nil
 }
 
-func checkSchema(tx *bolt.Tx, path string) error {
+// storedSchema returns the schema version in meta, 0 for a new file, and
+// refuses a newer one.
+func storedSchema(tx *bolt.Tx, path string) (uint32, error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
-		return fmt.Errorf("store: %s: %w meta", path, ErrCorrupt)
+		return 0, nil
 	}
 	v := meta.Get(keySchema)
-	if len(v) != 4 {
-		return fmt.Errorf("store: %s: schema version is unreadable (%d bytes)", path, len(v))
+	if v == nil {
+		return 0, nil
 	}
-	switch version := binary.BigEndian.Uint32(v); {
-	case version > SchemaVersion:
-		return fmt.Errorf("store: %s: %w (schema %d, this binary reads up to %d); upgrade outpost or restore a backup",
+	if len(v) != 4 {
+		return 0, fmt.Errorf("store: %s: schema version is unreadable (%d bytes)", path, len(v))
+	}
+	version := binary.BigEndian.Uint32(v)
+	if version > SchemaVersion {
+		return 0, fmt.Errorf("store: %s: %w (schema %d, this binary reads up to %d); upgrade outpost or restore a backup",
 			path, ErrNewerSchema, version, SchemaVersion)
+	}
+	if version == 0 {
+		return 0, fmt.Errorf("store: %s: schema version 0 is invalid", path)
+	}
+	return version, nil
+}
+
+// checkReadable is the read-only open: the schema must be current.
+func checkReadable(tx *bolt.Tx, path string) error {
+	version, err := storedSchema(tx, path)
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == 0:
+		return fmt.Errorf("store: %s: %w meta", path, ErrCorrupt)
 	case version < SchemaVersion:
-		// No older schema exists yet; migrations go here.
-		return fmt.Errorf("store: %s: schema %d has no migration to %d", path, version, SchemaVersion)
+		return fmt.Errorf("store: %s: schema %d must be migrated to %d; open it once read-write (outpost run)",
+			path, version, SchemaVersion)
 	}
 	return nil
 }
 
 // Path returns the database file path.
 func (db *DB) Path() string { return db.path }
+
+// Location returns the time zone of daily rollups.
+func (db *DB) Location() *time.Location { return db.loc }
 
 // Close closes the database file.
 func (db *DB) Close() error {
@@ -149,7 +202,63 @@ func (db *DB) Size() (int64, error) {
 	return size, err
 }
 
+// Heartbeat records that the monitor was alive at t.
+func (db *DB) Heartbeat(t time.Time) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyHeartbeat, encodeHeartbeat(t))
+	})
+	if err != nil {
+		return fmt.Errorf("store: heartbeat: %w", err)
+	}
+	return nil
+}
+
+// LastHeartbeat returns the time of the last Heartbeat, zero if never.
+func (db *DB) LastHeartbeat() (time.Time, error) {
+	var t time.Time
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMeta).Get(keyHeartbeat)
+		if v == nil {
+			return nil
+		}
+		var err error
+		t, err = decodeHeartbeat(v)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: read heartbeat: %w", err)
+	}
+	return t, nil
+}
+
+// heartbeatFormatV1 starts a heartbeat value: format byte, 8-byte
+// big-endian Unix nanoseconds.
+const heartbeatFormatV1 = 1
+
+func encodeHeartbeat(t time.Time) []byte {
+	return append([]byte{heartbeatFormatV1}, timeKey(t)...)
+}
+
+func decodeHeartbeat(v []byte) (time.Time, error) {
+	if len(v) != 9 || v[0] != heartbeatFormatV1 {
+		return time.Time{}, errors.New("malformed heartbeat value")
+	}
+	return keyTime(v[1:]), nil
+}
+
 // timeKey encodes t as 8-byte big-endian Unix nanoseconds.
 func timeKey(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())) }
 
 func keyTime(k []byte) time.Time { return time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC() }
+
+// seekKey is timeKey for range bounds: times before 1970 or after 2262
+// are clamped to the ends of the key space.
+func seekKey(t time.Time) []byte {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return make([]byte, 8)
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return binary.BigEndian.AppendUint64(nil, math.MaxInt64)
+	}
+	return timeKey(t)
+}

@@ -20,21 +20,25 @@ func openTest(t *testing.T) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		err := db.bolt.View(func(tx *bolt.Tx) error {
-			for err := range tx.Check() {
-				return err
-			}
-			return nil
-		})
-		if err != nil {
-			t.Errorf("consistency check: %v", err)
-		}
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	t.Cleanup(func() { checkAndClose(t, db) })
 	return db
+}
+
+// checkAndClose runs bbolt's consistency check and closes db.
+func checkAndClose(t testing.TB, db *DB) {
+	t.Helper()
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("consistency check: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestOpenCreatesSchema(t *testing.T) {
@@ -159,7 +163,7 @@ func TestWriterRetriesAfterWriteErrors(t *testing.T) {
 	dst := &flakyWriter{failing: true}
 	w := NewWriter(dst, WriterOptions{MaxPending: 5, MaxBatch: 2})
 	for i := range 7 {
-		w.Add(Result{Check: "c", Time: time.Unix(int64(i), 0), Outcome: OutcomeUp})
+		w.Add(Result{Check: "c", Time: time.Unix(int64(1000+i), 0), Outcome: OutcomeUp})
 	}
 	if err := w.Flush(); err == nil {
 		t.Fatal("Flush succeeded on a failing writer")
@@ -175,8 +179,8 @@ func TestWriterRetriesAfterWriteErrors(t *testing.T) {
 	if st := w.Stats(); st.Written != 5 || st.Pending != 0 {
 		t.Errorf("stats after recovery = %+v", st)
 	}
-	if len(dst.got) != 5 || dst.got[0].Time.Unix() != 2 {
-		t.Errorf("written %d results starting at %v; want the newest 5 from t=2", len(dst.got), dst.got[0].Time.Unix())
+	if len(dst.got) != 5 || dst.got[0].Time.Unix() != 1002 {
+		t.Errorf("written %d results starting at %v; want the newest 5 from t=1002", len(dst.got), dst.got[0].Time.Unix())
 	}
 }
 
@@ -193,4 +197,75 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatalf("round trip of %+v gave %+v, %v", r, again, err)
 		}
 	})
+}
+
+// reentrantWriter adds results to the Writer while a flush is writing.
+type reentrantWriter struct {
+	w     *Writer
+	extra []Result
+	got   []Result
+}
+
+func (r *reentrantWriter) WriteResults(rs []Result) error {
+	for _, x := range r.extra {
+		r.w.Add(x)
+	}
+	r.extra = nil
+	r.got = append(r.got, rs...)
+	return nil
+}
+
+func TestWriterOverflowDuringFlushKeepsNewResults(t *testing.T) {
+	dst := &reentrantWriter{}
+	w := NewWriter(dst, WriterOptions{MaxPending: 5})
+	dst.w = w
+	res := func(i int) Result { return Result{Check: "c", Time: time.Unix(int64(100+i), 0), Outcome: OutcomeUp} }
+	for i := range 3 {
+		w.Add(res(i))
+	}
+	for i := 3; i < 8; i++ {
+		dst.extra = append(dst.extra, res(i))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(dst.got) != 8 {
+		t.Fatalf("wrote %d results, want all 8", len(dst.got))
+	}
+	for i, r := range dst.got {
+		if r.Time.Unix() != int64(100+i) {
+			t.Errorf("result %d has time %d", i, r.Time.Unix())
+		}
+	}
+	if st := w.Stats(); st.Pending != 0 || st.Dropped != 3 || st.Written != 8 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestInvalidResults(t *testing.T) {
+	db := openTest(t)
+	tests := []struct {
+		name string
+		r    Result
+	}{
+		{"no check", Result{Time: time.Unix(10, 0), Outcome: OutcomeUp}},
+		{"zero time", Result{Check: "c"}},
+		{"before 1970", Result{Check: "c", Time: time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := db.WriteResults([]Result{tc.r}); !errors.Is(err, ErrInvalid) {
+				t.Errorf("WriteResults: %v, want ErrInvalid", err)
+			}
+			w := NewWriter(db, WriterOptions{})
+			w.Add(tc.r)
+			w.Add(Result{Check: "c", Time: time.Unix(20, 0), Outcome: OutcomeUp})
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if st := w.Stats(); st.Dropped != 1 || st.Written != 1 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -30,7 +31,7 @@ type WriterOptions struct {
 type WriterStats struct {
 	Written  uint64 // results committed
 	Failures uint64 // failed flush attempts
-	Dropped  uint64 // results dropped because MaxPending was exceeded
+	Dropped  uint64 // results dropped: MaxPending exceeded, or invalid
 	Pending  int    // results waiting for the next flush
 }
 
@@ -45,12 +46,15 @@ type Writer struct {
 
 	mu      sync.Mutex
 	pending []Result
+	removed uint64 // results ever taken off the front of pending
 	lastErr string
 
 	flushMu  sync.Mutex // one flush at a time
 	written  atomic.Uint64
 	failures atomic.Uint64
 	dropped  atomic.Uint64
+
+	invalidLogged atomic.Bool
 }
 
 // NewWriter returns a Writer for dst; start it with Run.
@@ -71,11 +75,22 @@ func NewWriter(dst ResultWriter, o WriterOptions) *Writer {
 }
 
 // Add queues r for the next flush. It never blocks.
+// A result the store cannot hold (no check key, time before 1970) is
+// dropped and counted at once, so that it cannot block the queue.
 func (w *Writer) Add(r Result) {
+	if !validResult(r) {
+		w.dropped.Add(1)
+		if !w.invalidLogged.Swap(true) {
+			w.log.Error("invalid result dropped; further ones are only counted", "check", r.Check,
+				"err", fmt.Errorf("store: %w: result at %s", ErrInvalid, r.Time))
+		}
+		return
+	}
 	w.mu.Lock()
 	w.pending = append(w.pending, r)
 	if over := len(w.pending) - w.opts.MaxPending; over > 0 {
 		w.pending = append(w.pending[:0], w.pending[over:]...)
+		w.removed += uint64(over)
 		w.dropped.Add(uint64(over))
 	}
 	w.mu.Unlock()
@@ -105,6 +120,7 @@ func (w *Writer) Flush() error {
 		n := min(len(w.pending), w.opts.MaxBatch)
 		batch := make([]Result, n)
 		copy(batch, w.pending[:n])
+		head := w.removed
 		w.mu.Unlock()
 		if n == 0 {
 			return nil
@@ -116,8 +132,11 @@ func (w *Writer) Flush() error {
 		}
 		w.written.Add(uint64(n))
 		w.mu.Lock()
-		// Add may have dropped from the front meanwhile; drop what we wrote.
-		w.pending = w.pending[min(n, len(w.pending)):]
+		// Add may have dropped from the front meanwhile: take off only
+		// what is still there of the batch.
+		left := n - int(min(w.removed-head, uint64(n)))
+		w.pending = w.pending[min(left, len(w.pending)):]
+		w.removed += uint64(left)
 		if len(w.pending) == 0 {
 			w.pending = nil
 		}

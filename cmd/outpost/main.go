@@ -27,6 +27,7 @@ commands:
   probe    [-timeout D] [-json] TARGET... probe targets once (exit 0 all up, 1 any down)
   incident list|show|edit|publish|update|resolve|discard ...
                                           manage incidents over the admin API
+  backup   -out FILE [-db FILE]           compacted database copy (daemon stopped)
   version                                 print version information
 
 -config defaults to $OUTPOST_CONFIG, else /etc/outpost/config.yaml.
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdProbe(ctx, args[1:], stdout, stderr)
 	case "incident":
 		return cmdIncident(ctx, args[1:], env, stdout, stderr)
+	case "backup":
+		return cmdBackup(args[1:], env, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK

@@ -52,7 +52,7 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 // ends. Shutdown order: stop serving and probing (probes in flight drain),
 // then flush the store, then close the database.
 func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), log *slog.Logger) (err error) {
-	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{})
+	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{Location: cfg.Page.Location})
 	if err != nil {
 		return err
 	}
@@ -71,11 +71,14 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 		return fmt.Errorf("metrics: %w", err)
 	}
 	mon := monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics,
-		Incidents: db, Logger: log})
+		History: db, Incidents: db, MaintenanceStore: db, Logger: log})
+	token, why := config.AdminToken(cfg, os.Getenv)
+	log.Info("admin API", "enabled", token != "", "reason", why)
 	if err := reg.Register(publish.NewStateCollector(mon, db)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	srv := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: db, Gatherer: reg, Logger: log,
+		Admin: mon, AdminStore: db, AdminToken: token.Reveal(),
 		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -84,6 +87,12 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 	defer stopWriter()
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- writer.Run(writerCtx) }()
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		db.RunRetention(runCtx, store.RetentionOptions{Logger: log, Retention: store.Retention{
+			Results: cfg.Retention.Results.D(), History: cfg.Retention.History.D()}})
+	}()
 	serveDone := make(chan error, 1)
 	go func() {
 		err := srv.Serve(runCtx, cfg.Listen, nil)
@@ -95,6 +104,7 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 		"data_dir", cfg.DataDir, "version", buildInfo().Version)
 	monErr := mon.Run(runCtx)
 	serveErr := <-serveDone
+	<-retentionDone
 	stopWriter()
 	return errors.Join(monErr, serveErr, <-writerDone)
 }

@@ -1,0 +1,74 @@
+// Package store keeps outpost's data in one bbolt file, <data_dir>/outpost.db.
+//
+// # Layout (schema version 2)
+//
+//	meta/schema                       uint32 big-endian schema version
+//	meta/location                     page time zone of the rollups (IANA name)
+//	meta/heartbeat                    last time the monitor was alive
+//	results/<check key>/<time>        one probe result
+//	intervals/<subject>/<start>       one state interval
+//	rollups/<subject>/<day>           one calendar day of a subject
+//	incidents, updates, maintenance, audit, outbox
+//	                                  created empty; filled by later features
+//
+// A subject is "check:<component>/<check>" or "component:<id>". Keys are
+// 8-byte big-endian Unix nanoseconds, so a time range is a cursor seek. A
+// rollup's day key is the UTC midnight of its calendar date in the page
+// time zone (so days sort and are found by date in any zone). Buckets of
+// appended keys split pages at 90 % (FillPercent 0.9).
+//
+// # Values
+//
+// Every value starts with a format version byte; a decoder rejects
+// formats it does not know, so a new format can be added beside the old.
+//
+//	result    1, outcome byte (1 up, 2 degraded, 3 down), uvarint duration
+//	          ns, varint status code, varint cert expiry (Unix s, 0 none),
+//	          uvarint length + class, uvarint length + message
+//	interval  1, state byte (0 unknown, 1 up, 2 degraded, 3 partial,
+//	          4 down, 5 maintenance), then for a closed interval its length
+//	          in ns as a uvarint (> 0); the open interval has none
+//	rollup    1, then uvarints: ns per state in the order above; probes up,
+//	          degraded, down; latency histogram counts for ≤25 ms, ≤50 ms,
+//	          ≤100 ms, ≤250 ms, ≤500 ms, ≤1 s, ≤2.5 s, ≤5 s, ≤10 s, slower
+//	heartbeat 1, 8-byte big-endian Unix ns
+//
+// # Intervals, rollups and availability
+//
+// RecordTransitions keeps, per subject, contiguous state intervals; the
+// last one is open. Closing an interval adds its time, split at the
+// calendar days of the page time zone, to the subject's rollups;
+// WriteResults adds each result to its check's rollup of that day (probe
+// count by outcome, latency histogram). Availability, Windows and Days
+// never scan raw results: whole days come from rollups, the partial days
+// at the edges of a range from the closed intervals there, and the open
+// interval is added up to now. Time no interval covers is unknown. When
+// the page time zone changes, Open moves the state time of all rollups to
+// the new calendar days (from the intervals); probe counts stay where
+// they were counted.
+//
+// # Schema versions
+//
+// Open refuses a database from a newer outpost (ErrNewerSchema) and
+// migrates an older one in its opening transaction, one version at a time
+// through the migrations table (keyed by the version it starts from).
+// Schema 1 had results only; its migration builds their probe rollups.
+//
+// # Retention and file size
+//
+// Prune deletes raw results, closed intervals and rollups past retention
+// in transactions of a bounded number of keys (keys are collected, then
+// deleted), so the flusher is never held up long; RunRetention calls it
+// periodically. bbolt reuses freed pages but never shrinks its file: the
+// file stays at its high-water mark. `outpost backup` (CopyFile) writes a
+// compacted copy holding only live pages; restoring it shrinks the file.
+// DB.Backup is the hot copy for the admin API: consistent (one read
+// transaction) but not compacted.
+//
+// # Transactions
+//
+// Callers never see a bbolt transaction: each method runs one transaction
+// and copies bytes out before it ends. Results are written in batches by
+// Writer; RecordTransitions, Heartbeat and later admin writes commit
+// before they return.
+package store

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"testing"
+	"time"
+)
+
+// TestDayStart checks the first instant of every day for several years in
+// zones whose clock changes skip or repeat midnight.
+func TestDayStart(t *testing.T) {
+	for _, name := range []string{"UTC", "Europe/Berlin", "America/Santiago", "Asia/Beirut", "America/Havana",
+		"America/Sao_Paulo", "Australia/Lord_Howe", "Pacific/Apia"} {
+		t.Run(name, func(t *testing.T) {
+			loc, err := time.LoadLocation(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for d := (date{2010, 1, 1}); d.before(date{2027, 1, 1}); d = d.add(1) {
+				s := d.start(loc)
+				if got := dateOf(s, loc); got.before(d) || (got != d && !d.add(1).start(loc).Equal(s)) {
+					t.Fatalf("start of %s is %s, on %s", d, s, got)
+				}
+				if prev := dateOf(s.Add(-time.Second), loc); !prev.before(d) {
+					t.Fatalf("start of %s is %s, but a second earlier is %s", d, s, prev)
+				}
+			}
+		})
+	}
+}
+
+func TestSpanDays(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := time.Hour
+	tests := []struct {
+		name     string
+		from, to time.Time
+		want     map[string]time.Duration
+	}{
+		{"inside a day", time.Date(2025, 3, 29, 10, 0, 0, 0, berlin), time.Date(2025, 3, 29, 11, 0, 0, 0, berlin),
+			map[string]time.Duration{"2025-03-29": h}},
+		{"spring forward day is 23 h", time.Date(2025, 3, 29, 12, 0, 0, 0, berlin), time.Date(2025, 3, 31, 1, 0, 0, 0, berlin),
+			map[string]time.Duration{"2025-03-29": 12 * h, "2025-03-30": 23 * h, "2025-03-31": h}},
+		{"fall back day is 25 h", time.Date(2025, 10, 26, 0, 0, 0, 0, berlin), time.Date(2025, 10, 27, 0, 0, 0, 0, berlin),
+			map[string]time.Duration{"2025-10-26": 25 * h}},
+		{"empty", time.Date(2025, 10, 26, 0, 0, 0, 0, berlin), time.Date(2025, 10, 26, 0, 0, 0, 0, berlin), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]time.Duration{}
+			err := spanDays(tc.from, tc.to, berlin, func(d date, ns int64) error {
+				got[d.String()] += time.Duration(ns)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestLatencyBucket(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want int
+	}{
+		{0, 0}, {25 * time.Millisecond, 0}, {26 * time.Millisecond, 1}, {time.Second, 5},
+		{10 * time.Second, 8}, {11 * time.Second, 9}, {-1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.d.String(), func(t *testing.T) {
+			if got := latencyBucket(tc.d); got != tc.want {
+				t.Errorf("latencyBucket(%s) = %d, want %d", tc.d, got, tc.want)
+			}
+		})
+	}
+	if len(LatencyBounds()) != LatencyBuckets-1 {
+		t.Errorf("LatencyBounds() has %d bounds", len(LatencyBounds()))
+	}
+}
+
+func FuzzDecodeRollup(f *testing.F) {
+	r := rollup{probes: [3]uint64{2880, 1, 0}}
+	r.ns[StateUp] = uint64(23 * time.Hour)
+	r.latency[2] = 2880
+	f.Add(encodeRollup(&r))
+	f.Add(encodeRollup(&rollup{}))
+	f.Add([]byte{1, 0x80})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeRollup(b)
+		ns, errNs := decodeRollupNanos(b)
+		if err != nil {
+			return
+		}
+		if errNs != nil || ns != r.ns {
+			t.Fatalf("decodeRollupNanos disagrees: %v %v, %v", ns, r.ns, errNs)
+		}
+		again, err := decodeRollup(encodeRollup(&r))
+		if err != nil || again != r {
+			t.Fatalf("round trip of %+v gave %+v, %v", r, again, err)
+		}
+	})
+}
