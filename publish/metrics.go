@@ -245,3 +245,54 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(descStoreSize, err)
 	}
 }
+
+var descAvailability = prometheus.NewDesc("outpost_availability_ratio",
+	"Availability over the window (SPEC §8); absent while nothing is known. check is empty for components.",
+	[]string{"check", "component", "window"}, nil)
+
+// availabilityCollector computes every window at scrape time from the
+// store's intervals and rollups.
+type availabilityCollector struct {
+	src  CheckSource
+	opts AvailabilityOptions
+	now  func() time.Time
+}
+
+// NewAvailabilityCollector exports outpost_availability_ratio for every
+// component and check.
+func NewAvailabilityCollector(src CheckSource, o AvailabilityOptions, now func() time.Time) prometheus.Collector {
+	if now == nil {
+		now = time.Now
+	}
+	return &availabilityCollector{src: src, opts: o, now: now}
+}
+
+func (c *availabilityCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descAvailability }
+
+func (c *availabilityCollector) Collect(ch chan<- prometheus.Metric) {
+	type label struct{ check, component string }
+	labels := map[store.Subject]label{}
+	var subjects []store.Subject
+	for _, comp := range c.src.Components() {
+		s := store.ComponentSubject(comp.ID)
+		subjects, labels[s] = append(subjects, s), label{"", comp.ID}
+	}
+	for _, chk := range c.src.Snapshot() {
+		s := store.CheckSubject(chk.Key)
+		subjects, labels[s] = append(subjects, s), label{chk.ID, chk.Component}
+	}
+	res, err := c.opts.History.Windows(subjects, c.opts.Windows, c.now(), c.opts.PartialWeight)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descAvailability, err)
+		return
+	}
+	for _, s := range subjects {
+		for _, w := range res[s] {
+			if w.Ratio != nil {
+				l := labels[s]
+				ch <- prometheus.MustNewConstMetric(descAvailability, prometheus.GaugeValue, *w.Ratio,
+					l.check, l.component, windowLabel(w.Duration))
+			}
+		}
+	}
+}

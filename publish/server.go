@@ -19,10 +19,11 @@ import (
 
 // ServerOptions configure a Server.
 type ServerOptions struct {
-	Monitor   MonitorSource
-	Incidents IncidentSource // nil: no incidents are shown
-	Page      PageInfo
-	Gatherer  prometheus.Gatherer
+	Monitor      MonitorSource
+	Availability AvailabilityOptions
+	Incidents    IncidentSource // nil: no incidents are shown
+	Page         PageInfo
+	Gatherer     prometheus.Gatherer
 	// Admin, AdminStore and AdminToken enable /api/admin/; the API is
 	// off while AdminToken is empty.
 	Admin      Admin
@@ -54,6 +55,8 @@ func NewServer(o ServerOptions) *Server {
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
 	s.mux.Handle("GET /api/v1/checks.json", public(http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
+	s.mux.Handle("GET /api/v1/availability.json", public(s.viewHandler(s.handleAvailability)))
+	s.mux.Handle("GET /api/v1/components/{id}/days.json", public(s.viewHandler(s.handleDays)))
 	s.registerAdmin()
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError,

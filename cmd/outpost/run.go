@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -63,6 +64,10 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 		return err
 	}
 	checks := spec.Checks
+	windows := make([]time.Duration, len(cfg.Availability.Windows))
+	for i, w := range cfg.Availability.Windows {
+		windows[i] = w.D()
+	}
 	reg := prometheus.NewRegistry()
 	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
 		Checks: checks, Build: buildInfo(), StoreStats: writer.Stats, StoreSize: db.Size,
@@ -77,9 +82,14 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 	if err := reg.Register(publish.NewStateCollector(mon, db)); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	availability := publish.AvailabilityOptions{History: db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}
+	if err := reg.Register(publish.NewAvailabilityCollector(mon, availability, nil)); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	srv := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: db, Gatherer: reg, Logger: log,
 		Admin: mon, AdminStore: db, AdminToken: token.Reveal(),
-		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
+		Availability: availability,
+		Page:         publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
 
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -1,0 +1,169 @@
+package publish
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// HistorySource computes availability; *store.DB implements it.
+type HistorySource interface {
+	Windows(subjects []store.Subject, windows []time.Duration, now time.Time, partialWeight float64) (map[store.Subject][]store.Window, error)
+	Days(s store.Subject, n int, now time.Time, partialWeight float64) ([]store.Day, error)
+}
+
+// AvailabilityOptions configure availability reporting.
+type AvailabilityOptions struct {
+	History       HistorySource // nil: availability endpoints answer 503
+	Windows       []time.Duration
+	PartialWeight float64
+}
+
+// windowLabel names a window as operators write it: 24h, 7d, 90d, 30m.
+func windowLabel(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= 2*day && d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
+// maxDays bounds days.json (history is kept 400 days by default).
+const maxDays = 400
+
+type secondsJSON struct {
+	Up          float64 `json:"up"`
+	Degraded    float64 `json:"degraded"`
+	Partial     float64 `json:"partial"`
+	Down        float64 `json:"down"`
+	Maintenance float64 `json:"maintenance"`
+	Unknown     float64 `json:"unknown"`
+}
+
+func secondsOf(s store.Seconds) secondsJSON {
+	return secondsJSON{Up: s.Up, Degraded: s.Degraded, Partial: s.Partial, Down: s.Down, Maintenance: s.Maintenance, Unknown: s.Unknown}
+}
+
+// windowJSON: availability is a ratio from 0 to 1, uptime_percentage the
+// same in percent rounded to 3 decimals; both null when nothing is known.
+type windowJSON struct {
+	From             time.Time   `json:"from"`
+	To               time.Time   `json:"to"`
+	Availability     *float64    `json:"availability"`
+	UptimePercentage *float64    `json:"uptime_percentage"`
+	Seconds          secondsJSON `json:"seconds"`
+}
+
+func percentage(r *float64) *float64 {
+	if r == nil {
+		return nil
+	}
+	p, _ := strconv.ParseFloat(strconv.FormatFloat(*r*100, 'f', 3, 64), 64)
+	return &p
+}
+
+func (v *view) windowsJSON(ws []store.Window) map[string]windowJSON {
+	out := make(map[string]windowJSON, len(ws))
+	for _, w := range ws {
+		out[windowLabel(w.Duration)] = windowJSON{From: w.From.In(v.page.Location), To: w.To.In(v.page.Location),
+			Availability: w.Ratio, UptimePercentage: percentage(w.Ratio), Seconds: secondsOf(w.Seconds)}
+	}
+	return out
+}
+
+func (s *Server) handleAvailability(w http.ResponseWriter, _ *http.Request, v *view) {
+	a := s.opts.Availability
+	if a.History == nil {
+		writeError(w, http.StatusServiceUnavailable, "availability is not available without a store")
+		return
+	}
+	checks := s.opts.Monitor.Snapshot()
+	subjects := make([]store.Subject, 0, len(v.components)+len(checks))
+	for _, c := range v.components {
+		subjects = append(subjects, store.ComponentSubject(c.ID))
+	}
+	for _, c := range checks {
+		subjects = append(subjects, store.CheckSubject(c.Key))
+	}
+	res, err := a.History.Windows(subjects, a.Windows, v.now, a.PartialWeight)
+	if err != nil {
+		s.log.Error("availability query failed", "err", err)
+		writeError(w, http.StatusInternalServerError, "availability temporarily unavailable")
+		return
+	}
+	type compJSON struct {
+		ID      string                `json:"id"`
+		Name    string                `json:"name"`
+		Windows map[string]windowJSON `json:"windows"`
+	}
+	type checkJSON struct {
+		ID        string                `json:"id"`
+		Key       string                `json:"key"`
+		Name      string                `json:"name"`
+		Component string                `json:"component"`
+		Windows   map[string]windowJSON `json:"windows"`
+	}
+	doc := struct {
+		GeneratedAt   time.Time   `json:"generated_at"`
+		TimeZone      string      `json:"time_zone"`
+		PartialWeight float64     `json:"partial_weight"`
+		Windows       []string    `json:"windows"`
+		Components    []compJSON  `json:"components"`
+		Checks        []checkJSON `json:"checks"`
+	}{GeneratedAt: v.now.In(v.page.Location), TimeZone: v.page.Location.String(), PartialWeight: a.PartialWeight,
+		Components: []compJSON{}, Checks: []checkJSON{}}
+	for _, d := range a.Windows {
+		doc.Windows = append(doc.Windows, windowLabel(d))
+	}
+	for _, c := range v.components {
+		doc.Components = append(doc.Components, compJSON{ID: c.ID, Name: c.Name, Windows: v.windowsJSON(res[store.ComponentSubject(c.ID)])})
+	}
+	for _, c := range checks {
+		doc.Checks = append(doc.Checks, checkJSON{ID: c.ID, Key: c.Key, Name: c.Name, Component: c.Component,
+			Windows: v.windowsJSON(res[store.CheckSubject(c.Key)])})
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+func (s *Server) handleDays(w http.ResponseWriter, r *http.Request, v *view) {
+	a := s.opts.Availability
+	id := r.PathValue("id")
+	if _, ok := v.component(id); !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no component %q", id))
+		return
+	}
+	n := 90
+	if q := r.URL.Query().Get("days"); q != "" {
+		d, err := strconv.Atoi(q)
+		if err != nil || d < 1 || d > maxDays {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("days must be a number from 1 to %d", maxDays))
+			return
+		}
+		n = d
+	}
+	if a.History == nil {
+		writeError(w, http.StatusServiceUnavailable, "availability is not available without a store")
+		return
+	}
+	days, err := a.History.Days(store.ComponentSubject(id), n, v.now, a.PartialWeight)
+	if err != nil {
+		s.log.Error("daily availability query failed", "component", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "availability temporarily unavailable")
+		return
+	}
+	type dayJSON struct {
+		Date             string      `json:"date"`
+		Availability     *float64    `json:"availability"`
+		UptimePercentage *float64    `json:"uptime_percentage"`
+		Seconds          secondsJSON `json:"seconds"`
+	}
+	out := make([]dayJSON, 0, len(days))
+	for _, d := range days {
+		out = append(out, dayJSON{Date: d.Date, Availability: d.Ratio, UptimePercentage: percentage(d.Ratio), Seconds: secondsOf(d.Seconds)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"component": id, "time_zone": v.page.Location.String(), "days": out})
+}

@@ -1,0 +1,88 @@
+package publish
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+func TestAvailabilityJSONAndMetric(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// web: up 3 h, down 1 h until now; telephony: no data at all.
+	start := testNow.Add(-4 * time.Hour)
+	err = db.RecordTransitions([]store.Transition{
+		{Subject: store.ComponentSubject("web"), State: store.StateUp, At: start},
+		{Subject: store.ComponentSubject("web"), State: store.StateDown, At: start.Add(3 * time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	avail := AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}, PartialWeight: 0.3}
+	mon := pageMonitor{testChecks(t)}
+	srv := newServerWith(t, ServerOptions{Monitor: mon, Availability: avail})
+	_, body := get(t, srv.URL+"/api/v1/availability.json")
+	var doc struct {
+		Windows    []string `json:"windows"`
+		Components []struct {
+			ID      string                `json:"id"`
+			Windows map[string]windowJSON `json:"windows"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(doc.Windows, ",") != "24h,7d" {
+		t.Errorf("windows = %v", doc.Windows)
+	}
+	web := doc.Components[1].Windows["24h"]
+	if web.Availability == nil || *web.Availability != 0.75 || *web.UptimePercentage != 75 ||
+		web.Seconds.Down != 3600 || web.Seconds.Up != 3*3600 || web.Seconds.Unknown != 20*3600 {
+		t.Errorf("web 1d = %+v", web)
+	}
+	if tel := doc.Components[0].Windows["24h"]; tel.Availability != nil || tel.UptimePercentage != nil {
+		t.Errorf("telephony without data = %+v, want null availability", tel)
+	}
+	_, days := get(t, srv.URL+"/api/v1/components/web/days.json?days=3")
+	if !strings.Contains(days, `"days":[`) || strings.Count(days, `"date"`) != 3 {
+		t.Errorf("days.json = %s", days)
+	}
+	for _, bad := range []string{"?days=0", "?days=401", "?days=x"} {
+		if resp, _ := get(t, srv.URL+"/api/v1/components/web/days.json"+bad); resp.StatusCode != 400 {
+			t.Errorf("days.json%s: %d", bad, resp.StatusCode)
+		}
+	}
+	if resp, _ := get(t, srv.URL+"/api/v1/components/nope/days.json"); resp.StatusCode != 404 {
+		t.Errorf("unknown component: %d", resp.StatusCode)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewAvailabilityCollector(mon, avail, func() time.Time { return testNow }))
+	n, err := testutil.GatherAndCount(reg, "outpost_availability_ratio")
+	if err != nil || n != 2 { // web for 1d and 7d; telephony and checks have no data
+		t.Errorf("availability series = %d, %v", n, err)
+	}
+}
+
+// newServerWith serves o with the test defaults filled in.
+func newServerWith(t *testing.T, o ServerOptions) *httptestServer {
+	t.Helper()
+	if o.Gatherer == nil {
+		o.Gatherer = prometheus.NewRegistry()
+	}
+	if o.Now == nil {
+		o.Now = func() time.Time { return testNow }
+	}
+	srv := newHTTPTest(NewServer(o))
+	t.Cleanup(srv.Close)
+	return srv
+}
