@@ -53,8 +53,19 @@ func newTestPKI(t testing.TB) *testPKI {
 func (p *testPKI) Pool() *x509.CertPool { return p.pool }
 
 // leaf issues a server certificate valid until notAfter for hosts (DNS
-// names or IP literals); notBefore is two days earlier.
+// names or IP literals); notBefore is two days earlier, capped at an hour
+// ago so that the certificate is valid now unless notAfter has passed.
 func (p *testPKI) leaf(t testing.TB, notAfter time.Time, hosts ...string) tls.Certificate {
+	t.Helper()
+	notBefore := notAfter.Add(-48 * time.Hour)
+	if notBefore.After(time.Now()) {
+		notBefore = time.Now().Add(-time.Hour)
+	}
+	return p.leafBetween(t, notBefore, notAfter, hosts...)
+}
+
+// leafBetween issues a server certificate valid from notBefore to notAfter.
+func (p *testPKI) leafBetween(t testing.TB, notBefore, notAfter time.Time, hosts ...string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -64,13 +75,10 @@ func (p *testPKI) leaf(t testing.TB, notAfter time.Time, hosts ...string) tls.Ce
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(p.serial),
 		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    notAfter.Add(-48 * time.Hour),
+		NotBefore:    notBefore,
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	if tmpl.NotBefore.After(time.Now()) {
-		tmpl.NotBefore = time.Now().Add(-time.Hour)
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

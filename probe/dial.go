@@ -72,3 +72,16 @@ func setDeadline(ctx context.Context, conn net.Conn) error {
 
 // since returns the time elapsed on clock since start.
 func since(c Clock, start time.Time) time.Duration { return c.Now().Sub(start) }
+
+// open starts a probe of t with a TCP connection. On failure it returns the
+// finished down result instead of a connection.
+func (d dialer) open(ctx context.Context, t Target) (conn net.Conn, start time.Time, phases []Phase, fail *Result) {
+	start = d.clock.Now()
+	conn, err := d.dial(ctx, "tcp", t.Host, t.Port, &phases)
+	if err != nil {
+		r := failure(start, since(d.clock, start), classify(err), "%s", errorMessage(err))
+		r.Phases = phases
+		return nil, start, phases, &r
+	}
+	return conn, start, phases, nil
+}

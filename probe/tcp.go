@@ -39,13 +39,9 @@ func newDialer(clock Clock, resolver Resolver) dialer {
 // Probe implements Prober.
 func (p *TCPProber) Probe(ctx context.Context, t Target) Result {
 	clock := p.dialer.clock
-	start := clock.Now()
-	var phases []Phase
-	conn, err := p.dialer.dial(ctx, "tcp", t.Host, t.Port, &phases)
-	if err != nil {
-		r := failure(start, since(clock, start), classify(err), "%s", errorMessage(err))
-		r.Phases = phases
-		return r
+	conn, start, phases, fail := p.dialer.open(ctx, t)
+	if fail != nil {
+		return *fail
 	}
 	defer conn.Close()
 	r := Result{Start: start, Outcome: Up, Phases: phases,

@@ -40,13 +40,9 @@ func NewTLS(c TLSConfig) *TLSProber {
 // Probe implements Prober.
 func (p *TLSProber) Probe(ctx context.Context, t Target) Result {
 	clock := p.dialer.clock
-	start := clock.Now()
-	var phases []Phase
-	conn, err := p.dialer.dial(ctx, "tcp", t.Host, t.Port, &phases)
-	if err != nil {
-		r := failure(start, since(clock, start), classify(err), "%s", errorMessage(err))
-		r.Phases = phases
-		return r
+	conn, start, phases, fail := p.dialer.open(ctx, t)
+	if fail != nil {
+		return *fail
 	}
 	defer conn.Close()
 	remote := conn.RemoteAddr().String()
@@ -55,7 +51,7 @@ func (p *TLSProber) Probe(ctx context.Context, t Target) Result {
 	}
 	tconn := tls.Client(conn, p.clientConfig(t))
 	hsStart := clock.Now()
-	err = tconn.HandshakeContext(ctx)
+	err := tconn.HandshakeContext(ctx)
 	took := since(clock, hsStart)
 	phases = append(phases, Phase{Name: "tls", Duration: took})
 	if err != nil {

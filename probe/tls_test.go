@@ -2,15 +2,10 @@ package probe
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/netip"
 	"strconv"
@@ -117,36 +112,6 @@ func (r tlsTestResolver) LookupNetIP(_ context.Context, _, host string) ([]netip
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-// tlsLeafBetween issues a leaf valid from notBefore to notAfter, which
-// pki.leaf cannot do for certificates that are not yet valid.
-func tlsLeafBetween(t testing.TB, p *testPKI, notBefore, notAfter time.Time, hosts ...string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(p.serial),
-		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der, p.ca.Raw}, PrivateKey: key}
-}
 
 func leafNotAfter(t testing.TB, c tls.Certificate) time.Time {
 	t.Helper()
@@ -217,7 +182,7 @@ func TestTLSProbeCertificates(t *testing.T) {
 	good := pki.leaf(t, now.Add(90*24*time.Hour), "127.0.0.1", "svc.example")
 	soon := pki.leaf(t, now.Add(3*24*time.Hour), "127.0.0.1")
 	expired := pki.leaf(t, now.Add(-24*time.Hour), "127.0.0.1")
-	future := tlsLeafBetween(t, pki, now.Add(24*time.Hour), now.Add(48*time.Hour), "127.0.0.1")
+	future := pki.leafBetween(t, now.Add(24*time.Hour), now.Add(48*time.Hour), "127.0.0.1")
 	names := pki.leaf(t, now.Add(90*24*time.Hour), "a.example", "b.example")
 	onlyName := pki.leaf(t, now.Add(90*24*time.Hour), "localhost")
 	otherPool := newTestPKI(t).Pool()

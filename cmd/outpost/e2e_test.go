@@ -39,6 +39,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+const e2eToken = "e2e-admin-token-0123456789"
+
 // daemonProc is a running `outpost run`.
 type daemonProc struct {
 	t    *testing.T
@@ -51,6 +53,7 @@ type daemonProc struct {
 func startDaemon(t *testing.T, configPath string) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(outpostBin, "run", "-config", configPath)
+	cmd.Env = append(os.Environ(), "OUTPOST_ADMIN_TOKEN="+e2eToken)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -283,6 +286,41 @@ func TestEndToEnd(t *testing.T) {
 		}
 		d2.waitLog("configuration reload rejected")
 		d2.waitState("web/second", "down") // the running configuration stays
+	})
+	t.Run("incident CLI over the admin API", func(t *testing.T) {
+		cli := func(args ...string) string {
+			t.Helper()
+			cmd := exec.Command(outpostBin, append([]string{"incident"}, args...)...)
+			cmd.Env = append(os.Environ(), "OUTPOST_SERVER=http://"+d2.addr, "OUTPOST_TOKEN="+e2eToken, "USER=e2e")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("outpost incident %v: %v\n%s", args, err, out)
+			}
+			return string(out)
+		}
+		if out := cli("list"); !strings.Contains(out, "draft") || !strings.Contains(out, "Web unavailable") {
+			t.Fatalf("list:\n%s", out)
+		}
+		summary, _ := d2.get("/api/v2/summary.json")
+		if strings.Contains(summary, "Web unavailable") {
+			t.Fatal("draft visible in summary.json before publication")
+		}
+		cli("edit", "1", "-title", "Website unavailable")
+		if out := cli("publish", "1"); !strings.Contains(out, "published") {
+			t.Fatalf("publish:\n%s", out)
+		}
+		summary, _ = d2.get("/api/v2/summary.json")
+		if !strings.Contains(summary, "Website unavailable") || !strings.Contains(summary, `"indicator":"critical"`) {
+			t.Errorf("summary.json after publishing:\n%s", summary)
+		}
+		cli("update", "1", "-status", "identified", "-body", "We know what is wrong.")
+		if out := cli("show", "1"); !strings.Contains(out, "We know what is wrong.") {
+			t.Errorf("show:\n%s", out)
+		}
+		avail, _ := d2.get("/api/v1/availability.json")
+		if !strings.Contains(avail, `"24h"`) || !strings.Contains(avail, `"key":"web/home"`) {
+			t.Errorf("availability.json:\n%s", avail)
+		}
 	})
 	d2.stop()
 	if incs := storedIncidents(t, dir); len(incs) != 1 {

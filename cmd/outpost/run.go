@@ -49,6 +49,16 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	return exitOK
 }
 
+// app is the wired daemon.
+type app struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	db     *store.DB
+	writer *store.Writer
+	mon    *monitor.Monitor
+	srv    *publish.Server
+}
+
 // daemon wires store → probers → monitor → publish and runs them until ctx
 // ends. Shutdown order: stop serving and probing (probes in flight drain),
 // then flush the store, then close the database.
@@ -58,61 +68,74 @@ func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Conf
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	writer := store.NewWriter(db, store.WriterOptions{FlushInterval: cfg.Store.FlushInterval.D(), Logger: log})
+	a := &app{cfg: cfg, log: log, db: db,
+		writer: store.NewWriter(db, store.WriterOptions{FlushInterval: cfg.Store.FlushInterval.D(), Logger: log})}
+	if err := a.build(); err != nil {
+		return err
+	}
+	return a.run(ctx, reload)
+}
+
+// build creates the monitor, metrics and HTTP server.
+func (a *app) build() error {
+	cfg := a.cfg
 	spec, err := monitor.SpecFromConfig(cfg)
 	if err != nil {
 		return err
 	}
-	checks := spec.Checks
 	windows := make([]time.Duration, len(cfg.Availability.Windows))
 	for i, w := range cfg.Availability.Windows {
 		windows[i] = w.D()
 	}
+	availability := publish.AvailabilityOptions{History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}
 	reg := prometheus.NewRegistry()
 	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
-		Checks: checks, Build: buildInfo(), StoreStats: writer.Stats, StoreSize: db.Size,
+		Checks: spec.Checks, Build: buildInfo(), StoreStats: a.writer.Stats, StoreSize: a.db.Size,
 	})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	mon := monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: writer, Observer: metrics,
-		History: db, Incidents: db, MaintenanceStore: db, Logger: log})
+	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: metrics,
+		History: a.db, Incidents: a.db, MaintenanceStore: a.db, Logger: a.log})
+	for _, c := range []prometheus.Collector{publish.NewStateCollector(a.mon, a.db),
+		publish.NewAvailabilityCollector(a.mon, availability, nil)} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
 	token, why := config.AdminToken(cfg, os.Getenv)
-	log.Info("admin API", "enabled", token != "", "reason", why)
-	if err := reg.Register(publish.NewStateCollector(mon, db)); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	availability := publish.AvailabilityOptions{History: db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}
-	if err := reg.Register(publish.NewAvailabilityCollector(mon, availability, nil)); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	srv := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: db, Gatherer: reg, Logger: log,
-		Admin: mon, AdminStore: db, AdminToken: token.Reveal(),
-		Availability: availability,
-		Page:         publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
+	a.log.Info("admin API", "enabled", token != "", "reason", why)
+	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Gatherer: reg, Logger: a.log,
+		Admin: a.mon, AdminStore: a.db, AdminToken: token.Reveal(), Availability: availability,
+		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
+	return nil
+}
 
+// run starts every part and waits for ctx, then stops them in order.
+func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	writerCtx, stopWriter := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWriter()
 	writerDone := make(chan error, 1)
-	go func() { writerDone <- writer.Run(writerCtx) }()
+	go func() { writerDone <- a.writer.Run(writerCtx) }()
 	retentionDone := make(chan struct{})
 	go func() {
 		defer close(retentionDone)
-		db.RunRetention(runCtx, store.RetentionOptions{Logger: log, Retention: store.Retention{
-			Results: cfg.Retention.Results.D(), History: cfg.Retention.History.D()}})
+		a.db.RunRetention(runCtx, store.RetentionOptions{Logger: a.log, Retention: store.Retention{
+			Results: a.cfg.Retention.Results.D(), History: a.cfg.Retention.History.D()}})
 	}()
 	serveDone := make(chan error, 1)
 	go func() {
-		err := srv.Serve(runCtx, cfg.Listen, nil)
+		err := a.srv.Serve(runCtx, a.cfg.Listen, nil)
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
-	go reloadOnHUP(runCtx, cfg, reload, mon, log)
-	log.Info("outpost started", "checks", len(checks), "components", len(cfg.Components),
-		"data_dir", cfg.DataDir, "version", buildInfo().Version)
-	monErr := mon.Run(runCtx)
+	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.log)
+	a.log.Info("outpost started", "checks", len(a.mon.Snapshot()), "components", len(a.cfg.Components),
+		"data_dir", a.cfg.DataDir, "version", buildInfo().Version)
+	monErr := a.mon.Run(runCtx)
+	cancel()
 	serveErr := <-serveDone
 	<-retentionDone
 	stopWriter()
