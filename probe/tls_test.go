@@ -112,7 +112,6 @@ func (r tlsTestResolver) LookupNetIP(_ context.Context, _, host string) ([]netip
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 }
 
-
 func leafNotAfter(t testing.TB, c tls.Certificate) time.Time {
 	t.Helper()
 	leaf, err := x509.ParseCertificate(c.Certificate[0])
