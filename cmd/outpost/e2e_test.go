@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,10 +51,10 @@ type daemonProc struct {
 	done chan error
 }
 
-func startDaemon(t *testing.T, configPath string) *daemonProc {
+func startDaemon(t *testing.T, configPath string, env ...string) *daemonProc {
 	t.Helper()
 	cmd := exec.Command(outpostBin, "run", "-config", configPath)
-	cmd.Env = append(os.Environ(), "OUTPOST_ADMIN_TOKEN="+e2eToken)
+	cmd.Env = append(append(os.Environ(), "OUTPOST_ADMIN_TOKEN="+e2eToken), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +198,11 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	configPath := writeConfig(t, dir, target.URL+"/")
 
-	d := startDaemon(t, configPath)
+	notify := listenNotify(t)
+	d := startDaemon(t, configPath, "NOTIFY_SOCKET="+notify.LocalAddr().String())
+	if msg := readNotify(t, notify); !strings.Contains(msg, "READY=1") {
+		t.Errorf("sd_notify message = %q, want READY=1", msg)
+	}
 	doc := d.waitState("web/home", "up")
 	if doc.Checks[0].Target != target.URL+"/" {
 		t.Errorf("target in checks.json = %q", doc.Checks[0].Target)
@@ -331,6 +336,29 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("after restart: %d results (first at %v), before: %d (first at %v)",
 			len(second), second[0].Time, len(first), first[0].Time)
 	}
+}
+
+// listenNotify stands in for systemd's notification socket.
+func listenNotify(t *testing.T) *net.UnixConn {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func readNotify(t *testing.T, conn *net.UnixConn) string {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no sd_notify message: %v", err)
+	}
+	return string(buf[:n])
 }
 
 func storedIncidents(t *testing.T, dir string) []store.Incident {

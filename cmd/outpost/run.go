@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,8 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs, env)
+	level := fs.String("log-level", "", "override log.level: debug, info, warn or error")
+	format := fs.String("log-format", "", "override log.format: text or json")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
@@ -32,6 +35,12 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "outpost: invalid configuration:\n%v\n", err)
 		return exitFail
+	}
+	if *level != "" {
+		cfg.Log.Level = *level
+	}
+	if *format != "" {
+		cfg.Log.Format = *format
 	}
 	log, err := newLogger(cfg.Log, stderr)
 	if err != nil {
@@ -127,7 +136,11 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	}()
 	serveDone := make(chan error, 1)
 	go func() {
-		err := a.srv.Serve(runCtx, a.cfg.Listen, nil)
+		err := a.srv.Serve(runCtx, a.cfg.Listen, func(net.Addr) {
+			if err := sdNotify("READY=1\nSTATUS=probing"); err != nil {
+				a.log.Warn("telling systemd we are ready failed", "err", err)
+			}
+		})
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
@@ -135,6 +148,7 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	a.log.Info("outpost started", "checks", len(a.mon.Snapshot()), "components", len(a.cfg.Components),
 		"data_dir", a.cfg.DataDir, "version", buildInfo().Version)
 	monErr := a.mon.Run(runCtx)
+	_ = sdNotify("STOPPING=1")
 	cancel()
 	serveErr := <-serveDone
 	<-retentionDone
@@ -148,10 +162,13 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log.level %q: %w", c.Level, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if c.Format == "json" {
+	switch c.Format {
+	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return nil, fmt.Errorf("log format %q is unknown (use text or json)", c.Format)
 }
 
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
@@ -166,7 +183,9 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 			return
 		case <-hup:
 		}
+		_ = sdNotify("RELOADING=1")
 		cfg, err := load()
+		_ = sdNotify("READY=1")
 		if err == nil {
 			var spec monitor.Spec
 			if spec, err = monitor.SpecFromConfig(cfg); err == nil {

@@ -1,0 +1,77 @@
+// Package contrib holds Prometheus and Grafana material; this test checks
+// it with promtool and against the metric names outpost exports.
+package contrib
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"regexp"
+	"testing"
+)
+
+func promtool(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("promtool not found; .ci/run installs Debian package prometheus: %v", err)
+		}
+		t.Skip("promtool not installed (apt-get install prometheus)")
+	}
+	return path
+}
+
+func TestPrometheusRules(t *testing.T) {
+	bin := promtool(t)
+	for _, args := range [][]string{
+		{"check", "rules", "outpost.rules.yml"},
+		{"test", "rules", "outpost.rules.test.yml"},
+		{"check", "config", "prometheus.yml"},
+	} {
+		t.Run(args[0]+" "+args[1], func(t *testing.T) {
+			cmd := exec.Command(bin, args...)
+			cmd.Dir = "prometheus"
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("promtool %v: %v\n%s", args, err, out)
+			}
+		})
+	}
+}
+
+// knownMetrics are the metric families outpost exports (SPEC §11).
+var knownMetrics = regexp.MustCompile(`^outpost_(check_up|check_state|check_info|probes_total|probe_duration_seconds(_bucket|_sum|_count)?|` +
+	`tls_cert_expiry_timestamp_seconds|component_status|availability_ratio|incidents|blind|scheduler_lag_seconds(_bucket|_sum|_count)?|` +
+	`store_[a-z_]+|build_info|notifications_[a-z_]+)$`)
+
+func TestGrafanaDashboard(t *testing.T) {
+	data, err := os.ReadFile("grafana/outpost-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Title  string `json:"title"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &dash); err != nil {
+		t.Fatalf("dashboard is not valid JSON: %v", err)
+	}
+	if len(dash.Panels) < 8 {
+		t.Fatalf("dashboard has %d panels", len(dash.Panels))
+	}
+	name := regexp.MustCompile(`outpost_[a-z_]+`)
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range name.FindAllString(tg.Expr, -1) {
+				if !knownMetrics.MatchString(m) {
+					t.Errorf("panel %q uses unknown metric %s", p.Title, m)
+				}
+			}
+		}
+	}
+}
