@@ -327,6 +327,22 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("availability.json:\n%s", avail)
 		}
 	})
+	t.Run("hot backup while running", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "copy.db")
+		cmd := exec.Command(outpostBin, "backup", "-db", filepath.Join(dir, "data", store.FileName), "-out", out)
+		cmd.Env = append(os.Environ(), "OUTPOST_SERVER=http://"+d2.addr, "OUTPOST_TOKEN="+e2eToken)
+		if msg, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(msg), "hot copy") {
+			t.Fatalf("backup: %v\n%s", err, msg)
+		}
+		db, err := store.Open(out, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if rs, _ := db.Results("web/home", time.Unix(0, 0), time.Now().Add(time.Hour), 0); len(rs) == 0 {
+			t.Error("hot copy holds no results")
+		}
+	})
 	d2.stop()
 	if incs := storedIncidents(t, dir); len(incs) != 1 {
 		t.Errorf("restart mid-incident: %d incidents, want the one draft", len(incs))
