@@ -66,7 +66,7 @@ func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
 		}, []string{"check", "component"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "outpost_scheduler_lag_seconds", Help: "Delay between a probe's deadline and its start.",
-			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 5},
 		}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -15,7 +15,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,10 +38,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 64, "probes in flight")
 	duration := fs.Duration("duration", 5*time.Second, "length of the HTTP run")
 	results := fs.Int("results", 200_000, "results written in the store ingest run")
-	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection")
+	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary)")
 	checks := fs.Int("checks", 1000, "checks in the scheduler run")
 	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler run")
 	components := fs.Int("components", 5, "components in the detection run")
+	bin := fs.String("outpost", "", "daemon mode: outpost binary (default: go build ./cmd/outpost)")
+	kinds := fs.String("kinds", "http", "daemon mode: target kinds cycled over checks (http,tcp,dns,sip)")
+	behave := fs.String("behaviour", behaveOK, "daemon mode: targets are ok, slow, failing or silent")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -63,6 +68,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		line, err := benchDetection(ctx, *components, dir)
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost-bench: detection: %v\n", err)
+			return 1
+		}
+		_ = enc.Encode(line)
+		return 0
+	case "daemon":
+		if *bin == "" {
+			dir, err := os.MkdirTemp("", "outpost-bench-bin-")
+			if err != nil {
+				fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			*bin = filepath.Join(dir, "outpost")
+			if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/outpost").CombinedOutput(); err != nil {
+				fmt.Fprintf(stderr, "outpost-bench: build outpost (run from the repository root or pass -outpost): %v\n%s", err, out)
+				return 1
+			}
+		}
+		line, err := benchDaemon(ctx, daemonRun{bin: *bin, checks: *checks, interval: *interval, duration: *duration,
+			kinds: strings.Split(*kinds, ","), behave: *behave})
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: daemon: %v\n", err)
 			return 1
 		}
 		_ = enc.Encode(line)

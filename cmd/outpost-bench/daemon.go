@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// daemonRun describes one run of the real daemon against the farm.
+type daemonRun struct {
+	bin      string
+	checks   int
+	interval time.Duration
+	duration time.Duration
+	kinds    []string // cycled over checks: http, tcp, dns, sip
+	behave   string   // behaviour of every target: ok, slow, failing, silent
+}
+
+// writeConfig generates a configuration: components of 50 checks each.
+func (r daemonRun) writeConfig(f *targetFarm, dir string) (string, error) {
+	var b strings.Builder
+	timeout := min(5*time.Second, r.interval)
+	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\ndata_dir: %q\nlog: {level: warn, format: json}\n", filepath.Join(dir, "data"))
+	fmt.Fprintf(&b, "page: {title: Bench}\ndefaults: {interval: %s, timeout: %s, retry_interval: %s, degraded_latency: 10s}\ncomponents:\n",
+		r.interval, timeout, r.interval)
+	suffix := ""
+	if r.behave != behaveOK {
+		suffix = "." + r.behave
+	}
+	for i := range r.checks {
+		if i%50 == 0 {
+			fmt.Fprintf(&b, "  - name: Service %d\n    checks:\n", i/50)
+		}
+		id := fmt.Sprintf("c%d%s", i, suffix)
+		switch kind := r.kinds[i%len(r.kinds)]; kind {
+		case "http":
+			fmt.Fprintf(&b, "      - {name: c%d, target: %q, expect: {body_contains: Welcome}}\n", i, f.httpURL+"/"+id)
+		case "tcp":
+			fmt.Fprintf(&b, "      - {name: c%d, target: %q, send: \"%s\\n\", expect: {body_regex: \"^220\"}}\n", i, "tcp://"+f.tcpAddr, id)
+		case "dns":
+			fmt.Fprintf(&b, "      - {name: c%d, target: %q}\n", i, "dns://"+f.dnsAddr+"/"+id+".bench.test?type=A")
+		case "sip":
+			fmt.Fprintf(&b, "      - {name: c%d, target: %q}\n", i, "sip:"+id+"@"+f.sipAddr+";transport=udp")
+		default:
+			return "", fmt.Errorf("unknown kind %q (use http, tcp, dns, sip)", kind)
+		}
+	}
+	path := filepath.Join(dir, "config.yaml")
+	return path, os.WriteFile(path, []byte(b.String()), 0o600)
+}
+
+// benchDaemon runs the real outpost binary on a temp dir against the farm
+// and measures it from outside: probes where they arrive, CPU and peak RSS
+// of the process, scheduler lag from its metrics, API and page latency.
+func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
+	farm, err := newFarm()
+	if err != nil {
+		return nil, err
+	}
+	defer farm.Close()
+	dir, err := os.MkdirTemp("", "outpost-bench-daemon-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cfgPath, err := r.writeConfig(farm, dir)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, r.bin, "run", "-config", cfgPath)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	addr, err := waitListening(stderr)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	base := "http://" + addr
+	coverage := waitCoverage(farm, r.checks, started, 3*r.interval)
+
+	// Measure over whole intervals after the first one.
+	cpu0, arrived0, t0 := procCPU(cmd.Process.Pid), farm.arrived.Load(), time.Now()
+	written0 := metricValue(base, "outpost_store_results_written_total")
+	summary, page := latencies(base, t0.Add(r.duration))
+	elapsed := time.Since(t0).Seconds()
+	cpu := procCPU(cmd.Process.Pid) - cpu0
+	probes := farm.arrived.Load() - arrived0
+	written := metricValue(base, "outpost_store_results_written_total") - written0
+	lag50, lag99 := lagQuantiles(base)
+	rss := procPeakRSS(cmd.Process.Pid)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	line := map[string]any{
+		"bench": "daemon", "checks": r.checks, "kinds": strings.Join(r.kinds, ","), "behaviour": r.behave,
+		"interval_seconds": r.interval.Seconds(), "seconds": elapsed,
+		"configured_probes_per_second": float64(r.checks) / r.interval.Seconds(),
+		"probes_per_second":            float64(probes) / elapsed,
+		"all_checks_probed_after_s":    coverage,
+		"cpu_seconds":                  cpu, "cpu_ms_per_probe": 1000 * cpu / float64(max(probes, 1)),
+		"peak_rss_mib":  float64(rss) / (1 << 20),
+		"lag_p50_le_ms": lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
+		"store_writes_per_second": written / elapsed,
+		"summary_json_p50_ms":     summary[0], "summary_json_p99_ms": summary[1],
+		"status_page_p50_ms": page[0], "status_page_p99_ms": page[1],
+	}
+	return line, nil
+}
+
+func waitListening(stderr io.Reader) (string, error) {
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		var rec struct{ Msg, Addr string }
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "http server listening" {
+			go func() { _, _ = io.Copy(io.Discard, stderr) }()
+			return rec.Addr, nil
+		}
+	}
+	return "", fmt.Errorf("outpost exited before listening")
+}
+
+// waitCoverage returns the seconds from start until every check had its
+// first probe, or -1 when that did not happen within limit.
+func waitCoverage(f *targetFarm, n int, start time.Time, limit time.Duration) float64 {
+	deadline := start.Add(limit)
+	for time.Now().Before(deadline) {
+		if count, last := f.firstHits(); count >= n {
+			return last.Sub(start).Seconds()
+		}
+		time.Sleep(100 * time.Millisecond) // sampling period
+	}
+	return -1
+}
+
+// latencies samples summary.json and / until end; it returns p50 and p99
+// in milliseconds for each.
+func latencies(base string, end time.Time) (summary, page [2]float64) {
+	var s, p []float64
+	client := &http.Client{Timeout: 10 * time.Second}
+	for time.Now().Before(end) {
+		for path, into := range map[string]*[]float64{"/api/v2/summary.json": &s, "/": &p} {
+			t := time.Now()
+			if resp, err := client.Get(base + path); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				*into = append(*into, float64(time.Since(t))/float64(time.Millisecond))
+			}
+		}
+		time.Sleep(250 * time.Millisecond) // sampling period
+	}
+	return quant(s), quant(p)
+}
+
+func quant(v []float64) [2]float64 {
+	if len(v) == 0 {
+		return [2]float64{-1, -1}
+	}
+	slices.Sort(v)
+	return [2]float64{v[len(v)/2], v[len(v)*99/100]}
+}
+
+// metricLines returns the exposition lines of one metric family.
+func metricLines(base, name string) []string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), name) {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+func metricValue(base, name string) float64 {
+	for _, l := range metricLines(base, name) {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// lagQuantiles reads upper bounds of the p50 and p99 scheduler lag from
+// the histogram buckets.
+func lagQuantiles(base string) (p50, p99 float64) {
+	type bucket struct{ le, count float64 }
+	var bs []bucket
+	for _, l := range metricLines(base, "outpost_scheduler_lag_seconds_bucket") {
+		f := strings.Fields(l)
+		le := strings.TrimSuffix(strings.TrimPrefix(f[0][strings.Index(f[0], "le=")+3:], `"`), `"}`)
+		v, _ := strconv.ParseFloat(f[1], 64)
+		bound, err := strconv.ParseFloat(le, 64)
+		if err != nil {
+			bound = -1 // +Inf
+		}
+		bs = append(bs, bucket{bound, v})
+	}
+	if len(bs) == 0 {
+		return -1, -1
+	}
+	total := bs[len(bs)-1].count
+	find := func(q float64) float64 {
+		for _, b := range bs {
+			if b.count >= q*total {
+				return b.le
+			}
+		}
+		return -1
+	}
+	return find(0.5), find(0.99)
+}
+
+// procCPU returns user+system CPU seconds of pid from /proc.
+func procCPU(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	fields := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+// procPeakRSS returns VmHWM of pid in bytes.
+func procPeakRSS(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
