@@ -167,3 +167,36 @@ func (s *Server) handleDays(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"component": id, "time_zone": v.page.Location.String(), "days": out})
 }
+
+// historyBars serves the page's day bars and uptime badges from the
+// store's rollups.
+type historyBars struct{ opts AvailabilityOptions }
+
+var (
+	_ DaysSource   = historyBars{}
+	_ UptimeSource = historyBars{}
+)
+
+// ComponentDays implements DaysSource.
+func (h historyBars) ComponentDays(id string, n int, now time.Time) ([]DayBar, error) {
+	days, err := h.opts.History.Days(store.ComponentSubject(id), n, now, h.opts.PartialWeight)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DayBar, len(days))
+	for i, d := range days {
+		out[i] = DayBar{Date: d.Date, Ratio: d.Ratio, DownSeconds: d.Seconds.Down, PartialSeconds: d.Seconds.Partial,
+			MaintenanceSeconds: d.Seconds.Maintenance, UnknownSeconds: d.Seconds.Unknown}
+	}
+	return out, nil
+}
+
+// ComponentUptime implements UptimeSource.
+func (h historyBars) ComponentUptime(id string, window time.Duration, now time.Time) (*float64, error) {
+	s := store.ComponentSubject(id)
+	res, err := h.opts.History.Windows([]store.Subject{s}, []time.Duration{window}, now, h.opts.PartialWeight)
+	if err != nil || len(res[s]) == 0 {
+		return nil, err
+	}
+	return res[s][0].Ratio, nil
+}

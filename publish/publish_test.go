@@ -181,8 +181,12 @@ func TestHealthzAndNotFound(t *testing.T) {
 	if resp, body := get(t, srv.URL+"/healthz"); resp.StatusCode != 200 || body != "ok\n" {
 		t.Errorf("healthz: %d %q", resp.StatusCode, body)
 	}
-	resp, body := get(t, srv.URL+"/nope")
+	resp, body := get(t, srv.URL+"/api/nope")
 	if resp.StatusCode != 404 || !strings.Contains(body, `"error"`) {
-		t.Errorf("404: %d %q", resp.StatusCode, body)
+		t.Errorf("API 404: %d %q", resp.StatusCode, body)
+	}
+	resp, body = get(t, srv.URL+"/nope")
+	if resp.StatusCode != 404 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "</html>") {
+		t.Errorf("page 404: %d %.200q", resp.StatusCode, body)
 	}
 }

@@ -31,6 +31,10 @@ type ServerOptions struct {
 	AdminToken string
 	Logger     *slog.Logger
 	Now        func() time.Time // default time.Now
+	// Days and Uptime feed the status page's day bars and uptime
+	// figures; nil shows "no data" and "n/a".
+	Days   DaysSource
+	Uptime UptimeSource
 }
 
 // Server is outpost's HTTP server.
@@ -39,6 +43,7 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	limiter *authLimiter
+	page    *pageAssets
 }
 
 // NewServer builds the routes.
@@ -52,21 +57,27 @@ func NewServer(o ServerOptions) *Server {
 	if o.Page.Location == nil {
 		o.Page.Location = time.UTC
 	}
+	if h := o.Availability.History; h != nil {
+		if o.Days == nil {
+			o.Days = historyBars{o.Availability}
+		}
+		if o.Uptime == nil {
+			o.Uptime = historyBars{o.Availability}
+		}
+	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
 	s.mux.Handle("GET /api/v1/checks.json", public(http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
 	s.mux.Handle("GET /api/v1/availability.json", public(s.viewHandler(s.handleAvailability)))
 	s.mux.Handle("GET /api/v1/components/{id}/days.json", public(s.viewHandler(s.handleDays)))
 	s.registerAdmin()
+	s.registerPage()
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError,
 	}))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
-	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such page: %s", r.URL.Path))
 	})
 	return s
 }
@@ -115,6 +126,7 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 // public marks a read-only public document: any origin may read it and
 // caches may keep it briefly.
 func public(h http.Handler) http.Handler {
+	h = conditional(h) // ETag, 304 and gzip
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=10")

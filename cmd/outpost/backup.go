@@ -47,7 +47,7 @@ func cmdBackup(args []string, env func(string) string, stdout, stderr io.Writer)
 	if errors.Is(err, store.ErrLocked) {
 		size, err = hotBackup(cfg, env, *out)
 		if err != nil {
-			fmt.Fprintf(stderr, "outpost: %s is locked by a running outpost and the hot copy failed: %v\n"+
+			fmt.Fprintf(stderr, "outpost: %s is locked by a running outpost and the hot copy through its admin API (GET /api/admin/backup) failed: %v\n"+
 				"set OUTPOST_SERVER and OUTPOST_TOKEN, or stop the daemon\n", src, err)
 			return exitFail
 		}

@@ -28,6 +28,9 @@ commands:
   incident list|show|edit|publish|update|resolve|discard ...
                                           manage incidents over the admin API
   backup   -out FILE [-db FILE]           compacted database copy (daemon stopped)
+  export   -out DIR [-server URL] [-config FILE]
+                                          static snapshot of the public site, fetched
+                                          from the running daemon
   version                                 print version information
 
 -config defaults to $OUTPOST_CONFIG, else /etc/outpost/config.yaml.
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdIncident(ctx, args[1:], env, stdout, stderr)
 	case "backup":
 		return cmdBackup(args[1:], env, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, args[1:], env, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, versionString())
 		return exitOK

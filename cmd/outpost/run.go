@@ -145,12 +145,20 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 		serveDone <- err
 	}()
 	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.log)
+	// publish.static_dir: keep a static export of the public site there.
+	staticDone := make(chan struct{})
+	if dir := a.cfg.Publish.StaticDir; dir != "" {
+		go func() { defer close(staticDone); a.srv.RunStaticExport(runCtx, dir, time.Second) }()
+	} else {
+		close(staticDone)
+	}
 	a.log.Info("outpost started", "checks", len(a.mon.Snapshot()), "components", len(a.cfg.Components),
 		"data_dir", a.cfg.DataDir, "version", buildInfo().Version)
 	monErr := a.mon.Run(runCtx)
 	_ = sdNotify("STOPPING=1")
 	cancel()
 	serveErr := <-serveDone
+	<-staticDone
 	<-retentionDone
 	stopWriter()
 	return errors.Join(monErr, serveErr, <-writerDone)
