@@ -31,7 +31,7 @@ type daemonRun struct {
 func (r daemonRun) writeConfig(f *targetFarm, dir string) (string, error) {
 	var b strings.Builder
 	timeout := min(5*time.Second, r.interval)
-	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\ndata_dir: %q\nlog: {level: warn, format: json}\n", filepath.Join(dir, "data"))
+	fmt.Fprintf(&b, "listen: \"127.0.0.1:0\"\ndata_dir: %q\nlog: {level: info, format: json}\n", filepath.Join(dir, "data"))
 	fmt.Fprintf(&b, "page: {title: Bench}\ndefaults: {interval: %s, timeout: %s, retry_interval: %s, degraded_latency: 10s}\ncomponents:\n",
 		r.interval, timeout, r.interval)
 	suffix := ""
