@@ -45,7 +45,7 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	} else {
 		m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class, "duration", r.Duration, "err", r.Message)
 	}
-	m.evaluateComponents(now, []string{c.Component}, false)
+	m.evaluateComponent(now, c.Component, c.Key)
 }
 
 // setBlind is the self-check loop's callback.
@@ -68,21 +68,33 @@ func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
 		} else {
 			m.log.Info("monitor can see again: a self-check target passes")
 		}
-		m.evaluateComponents(now, nil, true)
+		m.evaluateAll(now, true)
 	}
 	return blind
 }
 
-// evaluateComponents recomputes the status of the given components (nil:
-// all), writes interval transitions and runs the incident engine when a
-// status changed or force is set. The caller holds evalMu.
-func (m *Monitor) evaluateComponents(now time.Time, ids []string, force bool) {
+// evaluateComponent is evaluateAll for one component after one
+// check's result: only that check can have changed its interval state.
+func (m *Monitor) evaluateComponent(now time.Time, component, check string) {
+	m.evaluate(now, component, check, false)
+}
+
+// evaluateAll recomputes the status of every component, writes
+// interval transitions and runs the incident engine when a status changed
+// or force is set. The caller holds evalMu.
+func (m *Monitor) evaluateAll(now time.Time, force bool) {
+	m.evaluate(now, "", "", force)
+}
+
+// evaluate does the work of both: component "" means all, check "" means
+// every check's interval state is reconsidered.
+func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 	m.mu.Lock()
 	m.inMaint = inMaintenance(m.windowsLocked(), now)
 	var ts []store.Transition
 	changed := force
 	for _, c := range m.comps {
-		if ids != nil && !containsString(ids, c.ID) {
+		if component != "" && c.ID != component {
 			continue
 		}
 		states := make([]State, 0, len(c.Checks))
@@ -91,7 +103,9 @@ func (m *Monitor) evaluateComponents(now time.Time, ids []string, force bool) {
 			e := m.entries[key]
 			states = append(states, e.state.State)
 			allUnknown = allUnknown && e.state.State == StateUnknown
-			ts = m.transition(ts, store.CheckSubject(key), m.checkInterval(e.state.State, c.ID), now)
+			if check == "" || check == key {
+				ts = m.transition(ts, store.CheckSubject(key), m.checkInterval(e.state.State, c.ID), now)
+			}
 		}
 		st := componentStatus(states, m.inMaint[c.ID])
 		if old, ok := m.compStatus[c.ID]; ok && old != st {
@@ -190,13 +204,4 @@ func (m *Monitor) logErr(what string, err error) {
 		m.log.Error(what+" failed", "err", err)
 	}
 	m.lastErr = err.Error()
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

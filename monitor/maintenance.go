@@ -62,7 +62,7 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	m.mu.Lock()
 	m.stored = append(m.stored, win)
 	m.mu.Unlock()
-	m.evaluateComponents(now, nil, true)
+	m.evaluateAll(now, true)
 	return win, nil
 }
 
@@ -85,7 +85,7 @@ func (m *Monitor) DeleteMaintenance(id, actor string) error {
 		}
 	}
 	m.mu.Unlock()
-	m.evaluateComponents(now, nil, true)
+	m.evaluateAll(now, true)
 	return nil
 }
 

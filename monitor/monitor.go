@@ -244,6 +244,6 @@ func (m *Monitor) start() error {
 	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
-	m.evaluateComponents(now, nil, true)
+	m.evaluateAll(now, true)
 	return nil
 }

@@ -98,7 +98,7 @@ func (m *Monitor) Reload(spec Spec) {
 	m.apply(spec)
 	now := m.opts.Clock.Now()
 	m.forget(removed, now)
-	m.evaluateComponents(now, nil, true)
+	m.evaluateAll(now, true)
 	select {
 	case m.reloaded <- struct{}{}:
 	default:

@@ -40,7 +40,7 @@ func (m *Monitor) tick(now, last time.Time, heartbeat bool) {
 		m.log.Warn("time jumped; marking the gap as unknown", "from", last, "to", now)
 		m.markUnknown(last)
 	}
-	m.evaluateComponents(now, nil, true)
+	m.evaluateAll(now, true)
 	if h := m.opts.History; heartbeat && h != nil {
 		m.logErr("heartbeat", h.Heartbeat(now))
 	}

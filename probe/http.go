@@ -39,6 +39,41 @@ type HTTPProber struct {
 	clock     Clock
 	rootCAs   *x509.CertPool
 	userAgent string
+
+	// transports holds one Transport per TLS setting. Keep-alives are off,
+	// so every request still dials a new connection and makes a full TLS
+	// handshake (there is no session cache); sharing only saves building
+	// a Transport per probe.
+	mu         sync.Mutex
+	transports map[tlsKey]*http.Transport
+}
+
+// tlsKey is what distinguishes transports.
+type tlsKey struct {
+	insecure   bool
+	serverName string
+}
+
+func (p *HTTPProber) transport(o Options) *http.Transport {
+	key := tlsKey{o.InsecureSkipVerify, o.ServerName}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.transports[key]; ok {
+		return t
+	}
+	t := &http.Transport{
+		Proxy:                  nil, // probe the target itself, never via an environment proxy
+		DialContext:            (&net.Dialer{}).DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: key.insecure, ServerName: key.serverName},
+		DisableKeepAlives:      true,
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: maxHTTPHeaderBytes,
+	}
+	if p.transports == nil {
+		p.transports = map[tlsKey]*http.Transport{}
+	}
+	p.transports[key] = t
+	return t
 }
 
 var _ Prober = (*HTTPProber)(nil)
@@ -63,16 +98,7 @@ func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
 	if err != nil {
 		return failure(start, since(p.clock, start), ClassProtocol, "build request: %v", err)
 	}
-	transport := &http.Transport{
-		Proxy:                  nil, // probe the target itself, never via an environment proxy
-		DialContext:            (&net.Dialer{}).DialContext,
-		TLSClientConfig:        &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: o.InsecureSkipVerify, ServerName: o.ServerName},
-		DisableKeepAlives:      true,
-		ForceAttemptHTTP2:      true,
-		MaxResponseHeaderBytes: maxHTTPHeaderBytes,
-	}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport, CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+	client := &http.Client{Transport: p.transport(o), CheckRedirect: func(_ *http.Request, via []*http.Request) error {
 		if o.MaxRedirects <= 0 {
 			return http.ErrUseLastResponse
 		}

@@ -406,3 +406,45 @@ func BenchmarkHTTPSProbe(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
 }
+
+// TestHTTPProbeFreshConnectionEveryTime: what a customer's first request
+// sees, so no connection and no TLS session is reused between probes.
+func TestHTTPProbeFreshConnectionEveryTime(t *testing.T) {
+	for _, proto := range []string{"http/1.1", "h2"} {
+		t.Run(proto, func(t *testing.T) {
+			pki := newTestPKI(t)
+			var mu sync.Mutex
+			conns, resumed := 0, 0
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.TLS.DidResume {
+					mu.Lock()
+					resumed++
+					mu.Unlock()
+				}
+			}))
+			srv.EnableHTTP2 = proto == "h2"
+			srv.TLS = &tls.Config{Certificates: []tls.Certificate{pki.leaf(t, time.Now().Add(24*time.Hour), "127.0.0.1")}}
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					mu.Lock()
+					conns++
+					mu.Unlock()
+				}
+			}
+			srv.StartTLS()
+			t.Cleanup(srv.Close)
+			p := NewHTTP(HTTPConfig{RootCAs: pki.Pool()})
+			target := mustTarget(t, srv.URL+"/", Options{})
+			for range 3 {
+				if r := p.Probe(context.Background(), target); r.Outcome != Up {
+					t.Fatalf("%s/%s %s", r.Outcome, r.Class, r.Message)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if conns != 3 || resumed != 0 {
+				t.Errorf("3 probes made %d connections with %d resumed TLS sessions, want 3 and 0", conns, resumed)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/outpost-status/outpost/store"
@@ -14,6 +15,7 @@ import (
 type HistorySource interface {
 	Windows(subjects []store.Subject, windows []time.Duration, now time.Time, partialWeight float64) (map[store.Subject][]store.Window, error)
 	Days(s store.Subject, n int, now time.Time, partialWeight float64) ([]store.Day, error)
+	DaysFor(subjects []store.Subject, n int, now time.Time, partialWeight float64) (map[store.Subject][]store.Day, error)
 }
 
 // AvailabilityOptions configure availability reporting.
@@ -169,30 +171,81 @@ func (s *Server) handleDays(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 // historyBars serves the page's day bars and uptime badges from the
-// store's rollups.
-type historyBars struct{ opts AvailabilityOptions }
+// store's rollups. The page asks for every component at once
+// (componentsDays); the result is kept for barsTTL, since daily values
+// move slowly and a busy page must not cost one read per component.
+type historyBars struct {
+	opts AvailabilityOptions
+
+	mu      sync.Mutex
+	at      time.Time
+	n       int
+	ids     string
+	days    map[string][]DayBar
+	uptimes map[string]*float64
+}
+
+// barsTTL is how long computed day bars are reused.
+const barsTTL = 30 * time.Second
 
 var (
-	_ DaysSource   = historyBars{}
-	_ UptimeSource = historyBars{}
+	_ DaysSource   = (*historyBars)(nil)
+	_ UptimeSource = (*historyBars)(nil)
 )
 
-// ComponentDays implements DaysSource.
-func (h historyBars) ComponentDays(id string, n int, now time.Time) ([]DayBar, error) {
-	days, err := h.opts.History.Days(store.ComponentSubject(id), n, now, h.opts.PartialWeight)
+// componentsDays returns day bars and the uptime over those days for ids.
+func (h *historyBars) componentsDays(ids []string, n int, now time.Time) (map[string][]DayBar, map[string]*float64, error) {
+	key := strings.Join(ids, "\x00")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.days != nil && h.n == n && h.ids == key && now.Sub(h.at) < barsTTL && now.Sub(h.at) >= 0 &&
+		now.In(h.loc()).YearDay() == h.at.In(h.loc()).YearDay() {
+		return h.days, h.uptimes, nil
+	}
+	subjects := make([]store.Subject, len(ids))
+	for i, id := range ids {
+		subjects[i] = store.ComponentSubject(id)
+	}
+	res, err := h.opts.History.DaysFor(subjects, n, now, h.opts.PartialWeight)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make([]DayBar, len(days))
-	for i, d := range days {
-		out[i] = DayBar{Date: d.Date, Ratio: d.Ratio, DownSeconds: d.Seconds.Down, PartialSeconds: d.Seconds.Partial,
-			MaintenanceSeconds: d.Seconds.Maintenance, UnknownSeconds: d.Seconds.Unknown}
+	days := make(map[string][]DayBar, len(ids))
+	uptimes := make(map[string]*float64, len(ids))
+	for i, id := range ids {
+		var total store.Seconds
+		bars := make([]DayBar, len(res[subjects[i]]))
+		for k, d := range res[subjects[i]] {
+			bars[k] = DayBar{Date: d.Date, Ratio: d.Ratio, DownSeconds: d.Seconds.Down, PartialSeconds: d.Seconds.Partial,
+				MaintenanceSeconds: d.Seconds.Maintenance, UnknownSeconds: d.Seconds.Unknown}
+			total.Up += d.Seconds.Up
+			total.Degraded += d.Seconds.Degraded
+			total.Partial += d.Seconds.Partial
+			total.Down += d.Seconds.Down
+			total.Maintenance += d.Seconds.Maintenance
+			total.Unknown += d.Seconds.Unknown
+		}
+		days[id], uptimes[id] = bars, total.Ratio(h.opts.PartialWeight)
 	}
-	return out, nil
+	h.at, h.n, h.ids, h.days, h.uptimes = now, n, key, days, uptimes
+	return days, uptimes, nil
+}
+
+func (h *historyBars) loc() *time.Location {
+	if l, ok := h.opts.History.(interface{ Location() *time.Location }); ok && l.Location() != nil {
+		return l.Location()
+	}
+	return time.UTC
+}
+
+// ComponentDays implements DaysSource.
+func (h *historyBars) ComponentDays(id string, n int, now time.Time) ([]DayBar, error) {
+	days, _, err := h.componentsDays([]string{id}, n, now)
+	return days[id], err
 }
 
 // ComponentUptime implements UptimeSource.
-func (h historyBars) ComponentUptime(id string, window time.Duration, now time.Time) (*float64, error) {
+func (h *historyBars) ComponentUptime(id string, window time.Duration, now time.Time) (*float64, error) {
 	s := store.ComponentSubject(id)
 	res, err := h.opts.History.Windows([]store.Subject{s}, []time.Duration{window}, now, h.opts.PartialWeight)
 	if err != nil || len(res[s]) == 0 {

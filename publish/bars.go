@@ -121,18 +121,39 @@ func (p pageView) barTip(date string, b DayBar) string {
 func (s *Server) componentRows(p pageView) []componentRow {
 	days := p.barDays(barDays)
 	rows := make([]componentRow, 0, len(p.components))
+	// The store's source answers for all components in one read.
+	batch, _ := s.opts.Days.(*historyBars)
+	var allBars map[string][]DayBar
+	var allUptime map[string]*float64
+	if batch != nil {
+		ids := make([]string, len(p.components))
+		for i, c := range p.components {
+			ids[i] = c.ID
+		}
+		var err error
+		if allBars, allUptime, err = batch.componentsDays(ids, barDays, p.now); err != nil {
+			s.log.Warn("reading day bars failed", "err", err)
+		}
+	}
 	for _, c := range p.components {
 		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: string(c.Status),
 			StatusText: p.l.T("status." + string(c.Status)), BarsLabel: p.l.Tf("bars", c.Name)}
 		var bars []DayBar
-		if s.opts.Days != nil {
+		switch {
+		case batch != nil:
+			bars = allBars[c.ID]
+		case s.opts.Days != nil:
 			var err error
 			if bars, err = s.opts.Days.ComponentDays(c.ID, barDays, p.now); err != nil {
 				s.log.Warn("reading day bars failed", "component", c.ID, "err", err)
 			}
 		}
 		row.Bars = p.dayBars(days, bars)
-		if s.opts.Uptime != nil {
+		if r, ok := allUptime[c.ID]; batch != nil && ok {
+			if r != nil {
+				row.Uptime = p.l.Tf("uptime", p.l.Percent(*r))
+			}
+		} else if s.opts.Uptime != nil {
 			ratio, err := s.opts.Uptime.ComponentUptime(c.ID, barDays*24*time.Hour, p.now)
 			if err != nil {
 				s.log.Warn("reading uptime failed", "component", c.ID, "err", err)

@@ -58,11 +58,12 @@ func NewServer(o ServerOptions) *Server {
 		o.Page.Location = time.UTC
 	}
 	if h := o.Availability.History; h != nil {
+		bars := &historyBars{opts: o.Availability}
 		if o.Days == nil {
-			o.Days = historyBars{o.Availability}
+			o.Days = bars
 		}
 		if o.Uptime == nil {
-			o.Uptime = historyBars{o.Availability}
+			o.Uptime = bars
 		}
 	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}

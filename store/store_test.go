@@ -269,3 +269,41 @@ func TestInvalidResults(t *testing.T) {
 		})
 	}
 }
+
+// flakyHistory is a flakyWriter that also records transitions.
+type flakyHistory struct {
+	flakyWriter
+	ts []Transition
+}
+
+func (f *flakyHistory) RecordTransitions(ts []Transition) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing {
+		return errors.New("no space left on device")
+	}
+	f.ts = append(f.ts, ts...)
+	return nil
+}
+
+func TestWriterQueuesTransitionsInOrder(t *testing.T) {
+	dst := &flakyHistory{flakyWriter: flakyWriter{failing: true}}
+	w := NewWriter(dst, WriterOptions{})
+	h := BufferedHistory{Writer: w}
+	at := time.Unix(1000, 0)
+	for i, st := range []State{StateUp, StateDown, StateUp} {
+		if err := h.RecordTransitions([]Transition{{Subject: CheckSubject("c/a"), State: st, At: at.Add(time.Duration(i) * time.Second)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err == nil {
+		t.Fatal("flush succeeded while writes fail")
+	}
+	dst.failing = false
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(dst.ts) != 3 || dst.ts[1].State != StateDown || !dst.ts[2].At.Equal(at.Add(2*time.Second)) {
+		t.Errorf("transitions written: %+v", dst.ts)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -48,6 +49,8 @@ type Writer struct {
 	pending []Result
 	removed uint64 // results ever taken off the front of pending
 	lastErr string
+	// transitions wait for the next flush, in order (see AddTransitions).
+	transitions []Transition
 
 	flushMu  sync.Mutex // one flush at a time
 	written  atomic.Uint64
@@ -115,6 +118,57 @@ func (w *Writer) Run(ctx context.Context) error {
 func (w *Writer) Flush() error {
 	w.flushMu.Lock()
 	defer w.flushMu.Unlock()
+	if err := w.flushResults(); err != nil {
+		return err
+	}
+	return w.flushTransitions()
+}
+
+// transitionWriter is implemented by *DB.
+type transitionWriter interface {
+	RecordTransitions(ts []Transition) error
+}
+
+// AddTransitions queues state transitions for the next flush, so that a
+// state change never waits for the disk. They are written in order, after
+// the results of the same flush; while writes fail they stay queued (up to
+// MaxPending, then the oldest are dropped and counted).
+func (w *Writer) AddTransitions(ts []Transition) {
+	w.mu.Lock()
+	w.transitions = append(w.transitions, ts...)
+	if over := len(w.transitions) - w.opts.MaxPending; over > 0 {
+		w.transitions = append(w.transitions[:0], w.transitions[over:]...)
+		w.dropped.Add(uint64(over))
+	}
+	w.mu.Unlock()
+}
+
+func (w *Writer) flushTransitions() error {
+	tw, ok := w.dst.(transitionWriter)
+	w.mu.Lock()
+	ts := w.transitions
+	w.transitions = nil
+	w.mu.Unlock()
+	if len(ts) == 0 || !ok {
+		return nil
+	}
+	if err := tw.RecordTransitions(ts); err != nil {
+		w.failures.Add(1)
+		w.logError(err)
+		if errors.Is(err, ErrInvalid) {
+			// A malformed transition would block the queue for ever.
+			w.dropped.Add(uint64(len(ts)))
+			return err
+		}
+		w.mu.Lock()
+		w.transitions = append(ts, w.transitions...)
+		w.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) flushResults() error {
 	for {
 		w.mu.Lock()
 		n := min(len(w.pending), w.opts.MaxBatch)
@@ -167,4 +221,17 @@ func (w *Writer) Stats() WriterStats {
 	pending := len(w.pending)
 	w.mu.Unlock()
 	return WriterStats{Written: w.written.Load(), Failures: w.failures.Load(), Dropped: w.dropped.Load(), Pending: pending}
+}
+
+// BufferedHistory is the monitor's view of the store with transitions
+// written through the Writer's batches instead of one transaction each.
+type BufferedHistory struct {
+	*DB
+	Writer *Writer
+}
+
+// RecordTransitions queues ts; it never fails.
+func (b BufferedHistory) RecordTransitions(ts []Transition) error {
+	b.Writer.AddTransitions(ts)
+	return nil
 }

@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bin := fs.String("outpost", "", "daemon mode: outpost binary (default: go build ./cmd/outpost)")
 	kinds := fs.String("kinds", "http", "daemon mode: target kinds cycled over checks (http,tcp,dns,sip)")
 	behave := fs.String("behaviour", behaveOK, "daemon mode: targets are ok, slow, failing or silent")
+	profile := fs.String("cpuprofile", "", "daemon mode: CPU profile of the daemon to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		line, err := benchDaemon(ctx, daemonRun{bin: *bin, checks: *checks, interval: *interval, duration: *duration,
-			kinds: strings.Split(*kinds, ","), behave: *behave})
+			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile})
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost-bench: daemon: %v\n", err)
 			return 1

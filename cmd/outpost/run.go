@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -28,6 +29,8 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	path := configFlag(fs, env)
 	level := fs.String("log-level", "", "override log.level: debug, info, warn or error")
 	format := fs.String("log-format", "", "override log.format: text or json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `FILE` (for performance work)")
+	memProfile := fs.String("memprofile", "", "write a heap profile at shutdown to `FILE` (for performance work)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
@@ -46,6 +49,17 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 	if err != nil {
 		fmt.Fprintf(stderr, "outpost: %v\n", err)
 		return exitFail
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost: %v\n", err)
+			return exitFail
+		}
+		defer stopProfile()
+	}
+	if *memProfile != "" {
+		defer writeHeapProfile(*memProfile, log)
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -105,7 +119,7 @@ func (a *app) build() error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: metrics,
-		History: a.db, Incidents: a.db, MaintenanceStore: a.db, Logger: a.log})
+		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.db, MaintenanceStore: a.db, Logger: a.log})
 	for _, c := range []prometheus.Collector{publish.NewStateCollector(a.mon, a.db),
 		publish.NewAvailabilityCollector(a.mon, availability, nil)} {
 		if err := reg.Register(c); err != nil {
@@ -205,5 +219,27 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 			}
 		}
 		log.Error("configuration reload rejected; keeping the running configuration", "err", err)
+	}
+}
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func writeHeapProfile(path string, log *slog.Logger) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+	}
+	if err != nil {
+		log.Error("writing the heap profile failed", "err", err)
 	}
 }
