@@ -37,15 +37,18 @@ func newScheduler(m *Monitor, clock Clock) *scheduler {
 	return &scheduler{m: m, clock: clock, scheduled: map[string]bool{}}
 }
 
-// startOffset spreads checks over their interval, deterministically per key
-// so a restart keeps the same phase and checks rarely collide.
+// startOffset spreads checks over the first 90% of their interval,
+// deterministically per key so a restart keeps the same phase and checks
+// rarely collide; the last tenth leaves room for the probe itself, so
+// every check has run within one interval of start-up.
 func startOffset(key string, interval time.Duration) time.Duration {
-	if interval <= 0 {
+	spread := interval * 9 / 10
+	if spread <= 0 {
 		return 0
 	}
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
-	return time.Duration(h.Sum64() % uint64(interval))
+	return time.Duration(h.Sum64() % uint64(spread))
 }
 
 // checkFor returns the current definition of check key.
