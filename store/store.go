@@ -32,9 +32,10 @@ var (
 	bucketUpdates     = []byte("updates")
 	bucketMaintenance = []byte("maintenance")
 	bucketAudit       = []byte("audit")
-	bucketOutbox      = []byte("outbox")
+	bucketOutbox      = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
+	bucketSent        = []byte("sent")   // sent/<channel>/<key>: idempotency marks
 	allBuckets        = [][]byte{bucketMeta, bucketResults, bucketIntervals, bucketRollups,
-		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox}
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
