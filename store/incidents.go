@@ -149,7 +149,7 @@ func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueue
 		if err := appendAudit(tx, audit); err != nil {
 			return err
 		}
-		return enqueueFor(tx, enqueue, inc)
+		return db.enqueueFor(tx, enqueue, inc)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: create incident: %w", err)
@@ -199,7 +199,7 @@ func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incid
 		if err := appendAudit(tx, audit); err != nil {
 			return err
 		}
-		return enqueueFor(tx, enqueue, inc)
+		return db.enqueueFor(tx, enqueue, inc)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: update incident: %w", err)
@@ -207,11 +207,11 @@ func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incid
 	return inc, nil
 }
 
-func enqueueFor(tx *bolt.Tx, fn Enqueue, inc Incident) error {
+func (db *DB) enqueueFor(tx *bolt.Tx, fn Enqueue, inc Incident) error {
 	if fn == nil {
 		return nil
 	}
-	return enqueue(tx, fn(inc))
+	return db.enqueue(tx, fn(inc))
 }
 
 // Incident returns one incident.

@@ -48,7 +48,7 @@ func (db *DB) AddMaintenanceWith(m Maintenance, audit AuditEntry, enqueueFn Enqu
 		if enqueueFn == nil {
 			return nil
 		}
-		return enqueue(tx, enqueueFn(m))
+		return db.enqueue(tx, enqueueFn(m))
 	})
 	if err != nil {
 		return Maintenance{}, fmt.Errorf("store: add maintenance: %w", err)

@@ -82,10 +82,15 @@ type sentMark struct {
 	Failed string `json:"failed,omitempty"`
 }
 
+// OnEnqueue sets fn to run after every committed transaction that
+// enqueued at least one message (a dispatcher's wake-up). fn runs on the
+// writer's goroutine and must not block.
+func (db *DB) OnEnqueue(fn func()) { db.onEnqueue.Store(&fn) }
+
 // Enqueue stores messages outside any incident change (for example
 // announcements); keys already seen on their channel are skipped.
 func (db *DB) Enqueue(msgs []OutboxMessage) error {
-	if err := db.bolt.Update(func(tx *bolt.Tx) error { return enqueue(tx, msgs) }); err != nil {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return db.enqueue(tx, msgs) }); err != nil {
 		return fmt.Errorf("store: enqueue: %w", err)
 	}
 	return nil
@@ -93,7 +98,10 @@ func (db *DB) Enqueue(msgs []OutboxMessage) error {
 
 // enqueue appends msgs to their channels' outboxes in tx, skipping keys
 // the channel has seen.
-func enqueue(tx *bolt.Tx, msgs []OutboxMessage) error {
+func (db *DB) enqueue(tx *bolt.Tx, msgs []OutboxMessage) error {
+	if fn := db.onEnqueue.Load(); fn != nil && len(msgs) > 0 {
+		tx.OnCommit(*fn)
+	}
 	for _, m := range msgs {
 		if m.Channel == "" || m.Key == "" {
 			return fmt.Errorf("outbox: %w: message needs a channel and a key", ErrInvalid)

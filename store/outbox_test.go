@@ -182,3 +182,30 @@ func TestOutboxSurvivesReopen(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", got[0], want)
 	}
 }
+
+func TestOnEnqueueRunsAfterCommit(t *testing.T) {
+	db := openTest(t)
+	woken := 0
+	db.OnEnqueue(func() {
+		woken++
+		if keys := keysOf(t, db, "ops"); len(keys) == 0 {
+			t.Error("woken before the message was committed")
+		}
+	})
+	if _, err := db.CreateIncidentWith(Incident{}, AuditEntry{}, func(Incident) []OutboxMessage { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpdateIncidentWith(1, AuditEntry{}, func(*Incident) error { return errors.New("no") },
+		func(Incident) []OutboxMessage { return []OutboxMessage{msg("ops", "x")} }); err == nil {
+		t.Fatal("change error ignored")
+	}
+	if woken != 0 {
+		t.Fatalf("woken %d times without a committed message", woken)
+	}
+	if err := db.Enqueue([]OutboxMessage{msg("ops", "a")}); err != nil {
+		t.Fatal(err)
+	}
+	if woken != 1 {
+		t.Errorf("woken %d times, want 1", woken)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -66,6 +67,8 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	loc  *time.Location
+	// onEnqueue runs after a transaction that enqueued notifications commits.
+	onEnqueue atomic.Pointer[func()]
 }
 
 // Open opens or creates the database at path, creating its directory,
