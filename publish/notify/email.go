@@ -101,17 +101,18 @@ func (e *Email) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
 	}
 	var te *textproto.Error
 	var oe *Error
+	text := fmt.Errorf("smtp %s: %s", e.host, snippet(scrub(err.Error(), e.o.Password.Reveal())))
 	switch {
 	case errors.As(err, &oe):
-		return oe.Reason != ReasonRejected, fmt.Errorf("smtp %s: %w", e.host, err)
+		return oe.Reason != ReasonRejected, &Error{Reason: oe.Reason, Err: text}
 	case errors.As(err, &te) && te.Code >= 500:
-		return false, &Error{Reason: ReasonRejected, Err: fmt.Errorf("smtp %s: %s", e.host, scrub(err.Error(), e.o.Password.Reveal()))}
+		return false, &Error{Reason: ReasonRejected, Err: text}
 	case errors.As(err, &te):
-		return true, &Error{Reason: ReasonServer, Err: fmt.Errorf("smtp %s: %s", e.host, scrub(err.Error(), e.o.Password.Reveal()))}
+		return true, &Error{Reason: ReasonServer, Err: text}
 	case ctx.Err() != nil:
 		return true, &Error{Reason: ReasonTimeout, Err: fmt.Errorf("smtp %s: %w", e.host, ctx.Err())}
 	}
-	return true, &Error{Reason: ReasonOf(err), Err: fmt.Errorf("smtp %s: %s", e.host, scrub(err.Error(), e.o.Password.Reveal()))}
+	return true, &Error{Reason: ReasonOf(err), Err: text}
 }
 
 // session runs one SMTP conversation bounded by ctx.

@@ -162,10 +162,18 @@ func (p httpPoster) post(ctx context.Context, body []byte, header http.Header) (
 func readSnippet(r io.Reader) string {
 	buf := make([]byte, snippetBytes)
 	n, _ := io.ReadFull(r, buf)
-	return strings.Map(func(r rune) rune {
+	return snippet(string(buf[:n]))
+}
+
+// snippet returns s as one printable line of at most snippetBytes.
+func snippet(s string) string {
+	if len(s) > snippetBytes {
+		s = s[:snippetBytes] + "…"
+	}
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
 		if unicode.IsPrint(r) {
 			return r
 		}
 		return ' '
-	}, strings.ToValidUTF8(string(buf[:n]), ""))
+	}, strings.ToValidUTF8(s, "")))
 }
