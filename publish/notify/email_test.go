@@ -49,38 +49,44 @@ func TestEmailConformance(t *testing.T) {
 	})
 }
 
+// smtpSetup is how a test SMTP server is configured.
+type smtpSetup struct {
+	offerTLS, implicit bool
+	user, pass         string
+}
+
 func TestEmailTransportSecurity(t *testing.T) {
 	cert, pool := testCerts(t)
 	trusted := &tls.Config{RootCAs: pool}
 	tests := []struct {
 		name      string
-		srv       smtpServer
+		srv       smtpSetup
 		o         notify.EmailOptions
 		wantErr   notify.Reason // "" = delivered
 		wantTLS   bool
 		wantRetry bool
 	}{
-		{"starttls with auth", smtpServer{offerTLS: true, user: "u", pass: smtpPassword},
+		{"starttls with auth", smtpSetup{offerTLS: true, user: "u", pass: smtpPassword},
 			notify.EmailOptions{Username: "u", Password: smtpPassword, TLSConfig: trusted}, "", true, false},
-		{"starttls required but not offered", smtpServer{},
+		{"starttls required but not offered", smtpSetup{},
 			notify.EmailOptions{TLSConfig: trusted}, notify.ReasonTLS, false, true},
-		{"auto without TLS and without auth sends in plain text", smtpServer{},
+		{"auto without TLS and without auth sends in plain text", smtpSetup{},
 			notify.EmailOptions{Security: notify.SMTPAuto}, "", false, false},
-		{"auto uses STARTTLS when offered", smtpServer{offerTLS: true},
+		{"auto uses STARTTLS when offered", smtpSetup{offerTLS: true},
 			notify.EmailOptions{Security: notify.SMTPAuto, TLSConfig: trusted}, "", true, false},
-		{"auto never sends a password in plain text", smtpServer{user: "u", pass: smtpPassword},
+		{"auto never sends a password in plain text", smtpSetup{user: "u", pass: smtpPassword},
 			notify.EmailOptions{Security: notify.SMTPAuto, Username: "u", Password: smtpPassword}, notify.ReasonTLS, false, true},
-		{"implicit TLS", smtpServer{implicit: true, user: "u", pass: smtpPassword},
+		{"implicit TLS", smtpSetup{implicit: true, user: "u", pass: smtpPassword},
 			notify.EmailOptions{Security: notify.SMTPTLS, Username: "u", Password: smtpPassword, TLSConfig: trusted}, "", true, false},
-		{"untrusted certificate", smtpServer{offerTLS: true},
+		{"untrusted certificate", smtpSetup{offerTLS: true},
 			notify.EmailOptions{}, notify.ReasonTLS, false, true},
-		{"wrong password is final", smtpServer{offerTLS: true, user: "u", pass: "other"},
+		{"wrong password is final", smtpSetup{offerTLS: true, user: "u", pass: "other"},
 			notify.EmailOptions{Username: "u", Password: smtpPassword, TLSConfig: trusted}, notify.ReasonRejected, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.srv.cert, tt.srv.behaviour = cert, notifytest.Accept
-			srv := startSMTP(t, &tt.srv)
+			srv := startSMTP(t, &smtpServer{behaviour: notifytest.Accept, cert: cert, offerTLS: tt.srv.offerTLS,
+				implicit: tt.srv.implicit, user: tt.srv.user, pass: tt.srv.pass})
 			retry, err := newEmail(t, srv, tt.o).Send(t.Context(), notifytest.Message("k1"))
 			if got := notify.ReasonOf(err); got != tt.wantErr || retry != tt.wantRetry {
 				t.Fatalf("Send = %v, %v (reason %q); want reason %q retry %v", retry, err, got, tt.wantErr, tt.wantRetry)

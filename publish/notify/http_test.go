@@ -94,7 +94,9 @@ func startHTTP(t *testing.T, b notifytest.Behaviour, key func(*http.Request, []b
 	return r
 }
 
-func webhookKey(req *http.Request, _ []byte) string { return req.Header.Get(notify.HeaderIdempotencyKey) }
+func webhookKey(req *http.Request, _ []byte) string {
+	return req.Header.Get(notify.HeaderIdempotencyKey)
+}
 
 func slackKey(_ *http.Request, body []byte) string {
 	var v struct{ Text string }
