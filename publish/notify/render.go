@@ -181,7 +181,7 @@ func (r *Renderer) maintenance(n monitor.Notice) Rendered {
 	subject := fmt.Sprintf(r.tx.maintSubject, m.Title)
 	when := r.clock(m.Start) + " – " + r.clock(m.End)
 	if start, end := m.Start.In(r.page.Location), m.End.In(r.page.Location); start.Format(time.DateOnly) == end.Format(time.DateOnly) {
-		when = r.clock(m.Start) + " – " + end.Format("15:04 MST")
+		when = start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
 	}
 	return Rendered{Key: thread + "-scheduled", Thread: thread, Topic: subject, Subject: subject, URL: r.page.URL,
 		Text:        paragraphs(m.Body, lines(r.tx.when, when, r.tx.affected, r.names(m.Components, n.Names), r.tx.details, r.page.URL)),
