@@ -16,10 +16,10 @@ import (
 // <outpost.THREAD@DOMAIN>, that is never sent, and the same Subject, the
 // thread's Topic (public: the incident name; operators: "outpost:
 // incident #ID"). Clients that thread by References (Thunderbird, Apple
-// Mail, mutt, Outlook on the web) group them under the missing root;
-// Gmail, which also requires an equal subject, groups them by the shared
-// reference and subject. The message's own Subject line opens the body,
-// so the email says exactly what every other channel says.
+// Mail, mutt) group them under the missing root; Gmail needs the shared
+// reference and an equal subject, Outlook's conversation view an equal
+// subject. The message's own Subject line opens the body, so the email
+// says exactly what every other channel says.
 
 // msgID returns an RFC 5322 message id for local in domain.
 func msgID(local, domain string) string { return "<outpost." + local + "@" + domain + ">" }
