@@ -15,8 +15,8 @@ import (
 // commits (with its audit entry and the notifications enqueue returns,
 // which may be nil) before it returns.
 type IncidentStore interface {
-	CreateIncidentWith(inc store.Incident, audit store.AuditEntry, enqueue store.Enqueue) (store.Incident, error)
-	UpdateIncidentWith(id uint64, audit store.AuditEntry, change func(*store.Incident) error, enqueue store.Enqueue) (store.Incident, error)
+	CreateIncidentWith(inc store.Incident, audit store.AuditEntry, enqueue store.Enqueuer) (store.Incident, error)
+	UpdateIncidentWith(id uint64, audit store.AuditEntry, change func(*store.Incident) error, enqueue store.Enqueuer) (store.Incident, error)
 	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 }
 
@@ -244,9 +244,9 @@ func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func
 	return nil
 }
 
-// enqueuer returns the store.Enqueue of a change by actor that causes
+// enqueuer returns the store.Enqueuer of a change by actor that causes
 // events (nil when nobody is to be told).
-func (e *incidentEngine) enqueuer(actor string, now time.Time, events ...Event) store.Enqueue {
+func (e *incidentEngine) enqueuer(actor string, now time.Time, events ...Event) store.Enqueuer {
 	base := Notice{Actor: actor, At: now}
 	for _, ev := range events {
 		switch ev {

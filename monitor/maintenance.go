@@ -10,7 +10,7 @@ import (
 
 // MaintenanceStore persists windows added at run time; *store.DB implements it.
 type MaintenanceStore interface {
-	AddMaintenanceWith(m store.Maintenance, audit store.AuditEntry, enqueue store.EnqueueMaintenance) (store.Maintenance, error)
+	AddMaintenanceWith(m store.Maintenance, audit store.AuditEntry, enqueue store.MaintenanceEnqueuer) (store.Maintenance, error)
 	DeleteMaintenance(id string, audit store.AuditEntry) error
 	Maintenances() ([]store.Maintenance, error)
 }
@@ -71,7 +71,7 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 // announce returns the enqueue of a new window's announcement: public
 // channels hear of windows that have not ended yet. Deleting a window
 // announces nothing (SPEC §7 has no cancellation message).
-func (m *Monitor) announce(actor string, now time.Time) store.EnqueueMaintenance {
+func (m *Monitor) announce(actor string, now time.Time) store.MaintenanceEnqueuer {
 	if m.opts.Notifier == nil {
 		return nil
 	}

@@ -58,11 +58,11 @@ type Notifier interface {
 	Messages(n Notice) []store.OutboxMessage
 }
 
-// noticesFor returns the store.Enqueue of a change that causes events, or
+// noticesFor returns the store.Enqueuer of a change that causes events, or
 // nil when there is no notifier or nothing to tell. Public incident events
 // are dropped unless the incident is public: a draft or a discarded
 // incident never reaches the public, whatever the notifier does.
-func noticesFor(n Notifier, names func([]string) map[string]string, base Notice, events ...Event) store.Enqueue {
+func noticesFor(n Notifier, names func([]string) map[string]string, base Notice, events ...Event) store.Enqueuer {
 	if n == nil || len(events) == 0 {
 		return nil
 	}

@@ -131,7 +131,7 @@ func (db *DB) CreateIncident(inc Incident, audit AuditEntry) (Incident, error) {
 // CreateIncidentWith is CreateIncident that also puts the messages
 // enqueue returns for the stored incident into the outbox, in the same
 // transaction.
-func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueue) (Incident, error) {
+func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueuer) (Incident, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
 		id, err := b.NextSequence()
@@ -167,7 +167,7 @@ func (db *DB) UpdateIncident(id uint64, audit AuditEntry, change func(*Incident)
 // UpdateIncidentWith is UpdateIncident that also puts the messages
 // enqueue returns for the changed incident into the outbox, in the same
 // transaction.
-func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incident) error, enqueue Enqueue) (Incident, error) {
+func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incident) error, enqueue Enqueuer) (Incident, error) {
 	var inc Incident
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
@@ -207,7 +207,7 @@ func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incid
 	return inc, nil
 }
 
-func (db *DB) enqueueFor(tx *bolt.Tx, fn Enqueue, inc Incident) error {
+func (db *DB) enqueueFor(tx *bolt.Tx, fn Enqueuer, inc Incident) error {
 	if fn == nil {
 		return nil
 	}

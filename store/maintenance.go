@@ -30,7 +30,7 @@ func (db *DB) AddMaintenance(m Maintenance, audit AuditEntry) (Maintenance, erro
 // AddMaintenanceWith is AddMaintenance that also puts the messages
 // enqueue returns for the stored window into the outbox, in the same
 // transaction.
-func (db *DB) AddMaintenanceWith(m Maintenance, audit AuditEntry, enqueueFn EnqueueMaintenance) (Maintenance, error) {
+func (db *DB) AddMaintenanceWith(m Maintenance, audit AuditEntry, enqueueFn MaintenanceEnqueuer) (Maintenance, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMaintenance)
 		seq, err := b.NextSequence()

@@ -63,13 +63,13 @@ type MessageMaintenance struct {
 	End        time.Time `json:"end"`
 }
 
-// Enqueue returns the messages caused by a change, given the incident as
+// Enqueuer returns the messages caused by a change, given the incident as
 // it will be stored; it runs inside the change's transaction and must not
 // block. Nil enqueues nothing.
-type Enqueue func(inc Incident) []OutboxMessage
+type Enqueuer func(inc Incident) []OutboxMessage
 
-// EnqueueMaintenance is Enqueue for a maintenance window.
-type EnqueueMaintenance func(m Maintenance) []OutboxMessage
+// MaintenanceEnqueuer is Enqueuer for a maintenance window.
+type MaintenanceEnqueuer func(m Maintenance) []OutboxMessage
 
 // sentMark records that a key was enqueued on a channel, and when it left
 // the outbox. It lives in sent/<channel>/<key> and blocks a second
