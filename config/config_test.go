@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,7 +71,9 @@ func TestAllErrorsAtOnce(t *testing.T) {
 }
 
 func TestExampleConfig(t *testing.T) {
-	cfg, err := config.Load("../config.example.yaml", opts())
+	o := opts()
+	o.Getenv = func(name string) string { return map[string]string{"HOOK_SECRET": "s3cret"}[name] }
+	cfg, err := config.Load("../config.example.yaml", o)
 	if err != nil {
 		t.Fatalf("config.example.yaml is invalid:\n%v", err)
 	}
@@ -201,5 +204,54 @@ func TestSlug(t *testing.T) {
 		if got := config.Slug(in); got != want {
 			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestNotifySecretsAndDefaults(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "smtp.password")
+	if err := os.WriteFile(file, []byte("pw from file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := opts()
+	o.Getenv = func(name string) string { return map[string]string{"HOOK": "hook secret"}[name] }
+	src := `components: [{name: W, checks: [{name: H, target: "http://127.0.0.1/"}]}]
+notify:
+  - {type: webhook, url: "https://hooks.example.com/x", secret_env: HOOK}
+  - {type: email, audience: public, smtp: "smtp.example.com:587", from: "Status <s@example.com>", to: [a@example.com],
+     username: s, password_file: "` + file + `", rate_limit: 5, rate_burst: 2, timeout: 3s, smtp_tls: auto}`
+	cfg, err := config.Parse("c.yaml", []byte(src), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, mail := cfg.Notify[0], cfg.Notify[1]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"webhook secret", hook.Secret.Reveal(), "hook secret"},
+		{"webhook name", hook.Name, "webhook-1"},
+		{"webhook audience", hook.Audience, "operators"},
+		{"webhook rate", hook.RateLimit, config.DefaultNotifyRate},
+		{"webhook burst", hook.RateBurst, config.DefaultNotifyBurst},
+		{"webhook timeout", hook.Timeout.D(), config.DefaultNotifyTimeout},
+		{"smtp password", mail.Password.Reveal(), "pw from file"},
+		{"smtp tls", mail.SMTPTLS, "auto"},
+		{"email rate", mail.RateLimit, 5},
+		{"email burst", mail.RateBurst, 2},
+		{"email timeout", mail.Timeout.D(), 3 * time.Second},
+		{"secret redacted", fmt.Sprintf("%v %+v", hook.Secret, mail), "<redacted>"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if c.name == "secret redacted" {
+				if s := c.got.(string); strings.Contains(s, "hook secret") || strings.Contains(s, "pw from file") {
+					t.Errorf("secret printed: %s", s)
+				}
+				return
+			}
+			if c.got != c.want {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
 	}
 }

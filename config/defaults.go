@@ -27,6 +27,10 @@ const (
 	DefaultPartialWeight   = 0.3
 	DefaultGroupWindow     = 5 * time.Minute
 	DefaultRemindAfter     = 30 * time.Minute
+	DefaultNotifyRate      = 30 // messages per minute and channel
+	DefaultNotifyBurst     = 10
+	DefaultNotifyTimeout   = 10 * time.Second
+	DefaultSMTPTLS         = "starttls"
 )
 
 // DefaultWindows are the standard availability windows.
@@ -91,6 +95,12 @@ func (v *validator) applyDefaults() {
 		p := fmt.Sprintf("notify[%d]", i)
 		str(&c.Notify[i].Audience, p+".audience", "operators")
 		str(&c.Notify[i].Name, p+".name", fmt.Sprintf("%s-%d", c.Notify[i].Type, i+1))
+		num(&c.Notify[i].RateLimit, p+".rate_limit", DefaultNotifyRate)
+		num(&c.Notify[i].RateBurst, p+".rate_burst", DefaultNotifyBurst)
+		dur(&c.Notify[i].Timeout, p+".timeout", DefaultNotifyTimeout)
+		if c.Notify[i].Type == "email" {
+			str(&c.Notify[i].SMTPTLS, p+".smtp_tls", DefaultSMTPTLS)
+		}
 	}
 }
 

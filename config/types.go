@@ -165,20 +165,31 @@ type Maintenance struct {
 	Body       string    `yaml:"body"`
 }
 
-// Notify is one notification channel.
+// Notify is one notification channel. Its name identifies its outbox in
+// the database: renaming a channel orphans messages still pending.
 type Notify struct {
 	Name     string `yaml:"name"`
 	Type     string `yaml:"type"`     // webhook, email, slack
 	Audience string `yaml:"audience"` // operators or public
 	// webhook and slack
 	URL        string `yaml:"url"`
-	SecretEnv  string `yaml:"secret_env"`
+	SecretEnv  string `yaml:"secret_env"` // webhook signing secret
 	SecretFile string `yaml:"secret_file"`
 	// email
-	SMTP         string   `yaml:"smtp"` // host:port
+	SMTP         string   `yaml:"smtp"`     // host:port
+	SMTPTLS      string   `yaml:"smtp_tls"` // starttls (required), auto (STARTTLS when offered) or tls (implicit, port 465)
 	From         string   `yaml:"from"`
 	To           []string `yaml:"to"`
 	Username     string   `yaml:"username"`
 	PasswordEnv  string   `yaml:"password_env"`
 	PasswordFile string   `yaml:"password_file"`
+	// Delivery.
+	RateLimit int      `yaml:"rate_limit"` // messages per minute
+	RateBurst int      `yaml:"rate_burst"` // messages sent at once after a quiet time
+	Timeout   Duration `yaml:"timeout"`    // per attempt
+
+	// Secret is the webhook signing secret and Password the SMTP
+	// password, read at load time.
+	Secret   Secret `yaml:"-"`
+	Password Secret `yaml:"-"`
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"regexp"
@@ -212,27 +213,90 @@ func (v *validator) validateMaintenance() {
 }
 
 func (v *validator) validateNotify() {
-	for i, n := range v.cfg.Notify {
+	names := map[string]string{}
+	for i := range v.cfg.Notify {
+		n := &v.cfg.Notify[i]
 		p := fmt.Sprintf("notify[%d]", i)
 		v.oneOf(p+".type", n.Type, "webhook", "email", "slack")
 		v.oneOf(p+".audience", n.Audience, "operators", "public")
+		v.id(p+".name", n.Name, names)
+		v.atLeast(p+".rate_limit", n.RateLimit, 1)
+		v.atLeast(p+".rate_burst", n.RateBurst, 1)
+		v.positive(p+".timeout", n.Timeout)
 		switch n.Type {
 		case "webhook", "slack":
-			if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.errorf(p+".url", "%s channel needs an absolute http(s) url", n.Type)
-			}
-			if n.SecretEnv != "" && n.SecretFile != "" {
-				v.errorf(p+".secret_env", "set either secret_env or secret_file, not both")
-			}
+			v.notifyURL(p, n)
 		case "email":
-			if _, _, err := net.SplitHostPort(n.SMTP); err != nil {
-				v.errorf(p+".smtp", "email channel needs smtp: host:port (e.g. smtp.example.com:587)")
-			}
-			if n.From == "" || len(n.To) == 0 {
-				v.errorf(p, "email channel needs from and to")
-			}
+			v.notifyEmail(p, n)
 		}
 	}
+}
+
+func (v *validator) notifyURL(p string, n *Notify) {
+	if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(p+".url", "%s channel needs an absolute http(s) url", n.Type)
+	}
+	if n.SecretEnv == "" && n.SecretFile == "" {
+		return
+	}
+	if n.Type == "slack" {
+		v.errorf(p+".secret_env", "slack channels are not signed (their url is the secret); remove secret_env and secret_file")
+		return
+	}
+	if n.SecretEnv != "" && n.SecretFile != "" {
+		v.errorf(p+".secret_env", "set either secret_env or secret_file, not both")
+		return
+	}
+	secret, err := v.readSecret(SecretSource{Env: n.SecretEnv, File: n.SecretFile})
+	if err != nil {
+		v.errorf(sourcePath(p+".secret", n.SecretEnv), "%v", err)
+		return
+	}
+	n.Secret = Secret(secret)
+}
+
+func (v *validator) notifyEmail(p string, n *Notify) {
+	if _, _, err := net.SplitHostPort(n.SMTP); err != nil {
+		v.errorf(p+".smtp", "email channel needs smtp: host:port (e.g. smtp.example.com:587)")
+	}
+	v.oneOf(p+".smtp_tls", n.SMTPTLS, "starttls", "auto", "tls")
+	if n.From == "" || len(n.To) == 0 {
+		v.errorf(p, "email channel needs from and to")
+	}
+	if n.From != "" {
+		if _, err := mail.ParseAddress(n.From); err != nil {
+			v.errorf(p+".from", "%q is not an email address (e.g. Status <status@example.com>)", n.From)
+		}
+	}
+	for j, to := range n.To {
+		if _, err := mail.ParseAddress(to); err != nil {
+			v.errorf(fmt.Sprintf("%s.to[%d]", p, j), "%q is not an email address", to)
+		}
+	}
+	hasPassword := n.PasswordEnv != "" || n.PasswordFile != ""
+	switch {
+	case n.Username == "" && hasPassword:
+		v.errorf(p+".username", "a password is set but no username; set username or remove the password")
+	case n.Username != "" && !hasPassword:
+		v.errorf(p+".username", "username %q needs password_env or password_file", n.Username)
+	case n.Username != "" && n.PasswordEnv != "" && n.PasswordFile != "":
+		v.errorf(p+".password_env", "set either password_env or password_file, not both")
+	case n.Username != "":
+		pw, err := v.readSecret(SecretSource{Env: n.PasswordEnv, File: n.PasswordFile})
+		if err != nil {
+			v.errorf(sourcePath(p+".password", n.PasswordEnv), "%v", err)
+			return
+		}
+		n.Password = Secret(pw)
+	}
+}
+
+// sourcePath is the path of the key a secret was read from.
+func sourcePath(prefix, env string) string {
+	if env != "" {
+		return prefix + "_env"
+	}
+	return prefix + "_file"
 }
 
 func (v *validator) target(path, raw string) {

@@ -62,7 +62,7 @@ func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (stor
 	if err := m.validateIncident("", impact, comps); err != nil {
 		return store.Incident{}, err
 	}
-	return m.adminChange(id, actor, "edit", func(i *store.Incident) error {
+	return m.adminChange(id, actor, "edit", nil, func(i *store.Incident) error {
 		if !i.Open() {
 			return fmt.Errorf("%w: incident %d is %s", ErrBadState, id, i.State)
 		}
@@ -91,7 +91,7 @@ func (m *Monitor) PublishIncident(id uint64, status, body, actor string) (store.
 	if err := m.validateIncident(status, "", nil); err != nil {
 		return store.Incident{}, err
 	}
-	return m.adminChange(id, actor, "publish", func(i *store.Incident) error {
+	return m.adminChange(id, actor, "publish", []Event{EventIncidentPublished}, func(i *store.Incident) error {
 		if i.State != store.IncidentDraft {
 			return fmt.Errorf("%w: incident %d is %s, not draft", ErrBadState, id, i.State)
 		}
@@ -108,7 +108,11 @@ func (m *Monitor) AddUpdate(id uint64, status, body, actor string) (store.Incide
 	if err := m.validateIncident(status, "", nil); err != nil {
 		return store.Incident{}, err
 	}
-	return m.adminChange(id, actor, "update", func(i *store.Incident) error {
+	event := EventIncidentUpdated
+	if status == store.StatusResolved {
+		event = EventIncidentResolved
+	}
+	return m.adminChange(id, actor, "update", []Event{event}, func(i *store.Incident) error {
 		if i.State != store.IncidentPublished {
 			return fmt.Errorf("%w: incident %d is %s; publish it first", ErrBadState, id, i.State)
 		}
@@ -125,7 +129,7 @@ func (m *Monitor) AddUpdate(id uint64, status, body, actor string) (store.Incide
 // ResolveIncident resolves a published incident, with the engine's
 // proposed text when body is empty.
 func (m *Monitor) ResolveIncident(id uint64, body, actor string) (store.Incident, error) {
-	return m.adminChange(id, actor, "resolve", func(i *store.Incident) error {
+	return m.adminChange(id, actor, "resolve", []Event{EventIncidentResolved}, func(i *store.Incident) error {
 		if i.State != store.IncidentPublished {
 			return fmt.Errorf("%w: incident %d is %s; only published incidents are resolved (discard a draft)", ErrBadState, id, i.State)
 		}
@@ -139,7 +143,7 @@ func (m *Monitor) ResolveIncident(id uint64, body, actor string) (store.Incident
 
 // DiscardIncident throws a draft away; it is kept for the audit log only.
 func (m *Monitor) DiscardIncident(id uint64, actor string) (store.Incident, error) {
-	return m.adminChange(id, actor, "discard", func(i *store.Incident) error {
+	return m.adminChange(id, actor, "discard", nil, func(i *store.Incident) error {
 		if i.State != store.IncidentDraft {
 			return fmt.Errorf("%w: incident %d is %s; only drafts are discarded", ErrBadState, id, i.State)
 		}
@@ -173,10 +177,13 @@ func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string)
 	if inc.Status == "" {
 		inc.Status = store.StatusInvestigating
 	}
+	event := EventDraftOpened
 	if publish {
 		publishIncident(&inc, inc.Status, "", actor, now)
+		event = EventIncidentPublished
 	}
-	created, err := m.incidents.db.CreateIncident(inc, store.AuditEntry{At: now, Actor: actor, Action: "create"})
+	created, err := m.incidents.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actor, Action: "create"},
+		m.incidents.enqueuer(actor, now, event))
 	if err != nil {
 		return store.Incident{}, err
 	}
@@ -184,21 +191,23 @@ func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string)
 	return created, nil
 }
 
-func (m *Monitor) adminChange(id uint64, actor, action string, fn func(*store.Incident) error) (store.Incident, error) {
+// adminChange applies a person's change and enqueues the notifications of
+// events in the same transaction.
+func (m *Monitor) adminChange(id uint64, actor, action string, events []Event, fn func(*store.Incident) error) (store.Incident, error) {
 	if m.incidents == nil {
 		return store.Incident{}, ErrNoIncidents
 	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
 	now := m.opts.Clock.Now()
-	inc, err := m.incidents.db.UpdateIncident(id, store.AuditEntry{At: now, Actor: actor, Action: action},
+	inc, err := m.incidents.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action},
 		func(i *store.Incident) error {
 			if err := fn(i); err != nil {
 				return err
 			}
 			i.UpdatedAt = now
 			return nil
-		})
+		}, m.incidents.enqueuer(actor, now, events...))
 	if err != nil {
 		return store.Incident{}, err
 	}

@@ -80,6 +80,7 @@ type harness struct {
 	db       *store.DB
 	m        *Monitor
 	spec     Spec
+	notifier Notifier
 	selfDown bool
 	mu       sync.Mutex
 }
@@ -109,7 +110,8 @@ func (h *harness) restart() {
 		}
 		return probe.Result{Outcome: probe.Up}
 	})
-	h.m = New(h.spec, Options{Prober: prober, History: h.hist, Incidents: h.db, Clock: h.clock})
+	h.m = New(h.spec, Options{Prober: prober, History: h.hist, Incidents: h.db, MaintenanceStore: h.db,
+		Notifier: h.notifier, Clock: h.clock})
 	if err := h.m.start(); err != nil {
 		h.t.Fatal(err)
 	}

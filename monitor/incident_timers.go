@@ -38,13 +38,14 @@ func (e *incidentEngine) progress(now time.Time, inc store.Incident, views map[s
 		}, now)
 	case inc.State == store.IncidentDraft && e.settings.AutoPublishAfter > 0 && now.Sub(inc.CreatedAt) >= e.settings.AutoPublishAfter:
 		return e.change(inc.ID, actorAuto, "publish", fmt.Sprintf("still failing after auto_publish_after %s", e.settings.AutoPublishAfter),
-			func(i *store.Incident) { publishIncident(i, store.StatusInvestigating, "", actorAuto, now) }, now)
+			func(i *store.Incident) { publishIncident(i, store.StatusInvestigating, "", actorAuto, now) }, now,
+			EventAutoPublished, EventIncidentPublished)
 	case inc.State == store.IncidentPublished && e.settings.RemindAfter > 0 &&
 		now.Sub(latest(inc.LastPublishedUpdate(), inc.RemindedAt)) >= e.settings.RemindAfter:
 		e.log.Warn("published incident has no update; post one", "incident", inc.ID,
 			"since", inc.LastPublishedUpdate().UTC().Format(time.RFC3339))
 		return e.change(inc.ID, actorEngine, "remind", "no update for "+e.settings.RemindAfter.String(),
-			func(i *store.Incident) { i.RemindedAt = now }, now)
+			func(i *store.Incident) { i.RemindedAt = now }, now, EventReminder)
 	}
 	return nil
 }
@@ -70,7 +71,7 @@ func (e *incidentEngine) recovered(now time.Time, inc store.Incident) error {
 	}
 	if e.settings.AutoResolveAfter > 0 && now.Sub(inc.RecoveredAt) >= e.settings.AutoResolveAfter {
 		return e.change(inc.ID, actorAuto, "resolve", fmt.Sprintf("stable for auto_resolve_after %s", e.settings.AutoResolveAfter),
-			func(i *store.Incident) { resolveIncident(i, "", actorAuto, now) }, now)
+			func(i *store.Incident) { resolveIncident(i, "", actorAuto, now) }, now, EventIncidentResolved)
 	}
 	return nil
 }

@@ -12,10 +12,11 @@ import (
 )
 
 // IncidentStore persists incidents; *store.DB implements it. Every write
-// commits (with its audit entry) before it returns.
+// commits (with its audit entry and the notifications enqueue returns,
+// which may be nil) before it returns.
 type IncidentStore interface {
-	CreateIncident(inc store.Incident, audit store.AuditEntry) (store.Incident, error)
-	UpdateIncident(id uint64, audit store.AuditEntry, change func(*store.Incident) error) (store.Incident, error)
+	CreateIncidentWith(inc store.Incident, audit store.AuditEntry, enqueue store.Enqueuer) (store.Incident, error)
+	UpdateIncidentWith(id uint64, audit store.AuditEntry, change func(*store.Incident) error, enqueue store.Enqueuer) (store.Incident, error)
 	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 }
 
@@ -48,6 +49,7 @@ const (
 // timers. It is not safe for concurrent use; the Monitor serialises calls.
 type incidentEngine struct {
 	db       IncidentStore
+	notifier Notifier // nil: nobody is notified
 	settings IncidentSettings
 	log      *slog.Logger
 	comps    map[string]Component
@@ -57,8 +59,8 @@ type incidentEngine struct {
 	cache map[uint64]store.Incident
 }
 
-func newIncidentEngine(db IncidentStore, s IncidentSettings, comps []Component, log *slog.Logger) *incidentEngine {
-	e := &incidentEngine{db: db, settings: s, log: log, cache: map[uint64]store.Incident{}}
+func newIncidentEngine(db IncidentStore, n Notifier, s IncidentSettings, comps []Component, log *slog.Logger) *incidentEngine {
+	e := &incidentEngine{db: db, notifier: n, settings: s, log: log, cache: map[uint64]store.Incident{}}
 	e.setComponents(comps)
 	return e
 }
@@ -179,8 +181,8 @@ func (e *incidentEngine) openFor(now time.Time, id string, v compView) error {
 	}
 	e.raiseImpact(&inc, major)
 	inc.Impact = impactName(major)
-	created, err := e.db.CreateIncident(inc, store.AuditEntry{At: now, Actor: actorEngine, Action: "open",
-		Detail: fmt.Sprintf("draft for %s (%s)", id, v.Status)})
+	created, err := e.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actorEngine, Action: "open",
+		Detail: fmt.Sprintf("draft for %s (%s)", id, v.Status)}, e.enqueuer(actorEngine, now, EventDraftOpened))
 	if err != nil {
 		return err
 	}
@@ -225,20 +227,36 @@ func (e *incidentEngine) components(ids []string) []Component {
 }
 
 // change applies fn to incident id, stores it with an audit entry and
-// refreshes the cache.
-func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func(*store.Incident), now time.Time) error {
-	updated, err := e.db.UpdateIncident(id, store.AuditEntry{At: now, Actor: actor, Action: action, Detail: detail},
+// the notifications of events (in the same transaction) and refreshes
+// the cache.
+func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func(*store.Incident), now time.Time, events ...Event) error {
+	updated, err := e.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action, Detail: detail},
 		func(i *store.Incident) error {
 			fn(i)
 			i.UpdatedAt = now
 			return nil
-		})
+		}, e.enqueuer(actor, now, events...))
 	if err != nil {
 		return err
 	}
 	e.cache[id] = updated
 	e.log.Info("incident changed", "incident", id, "action", action, "actor", actor, "state", updated.State)
 	return nil
+}
+
+// enqueuer returns the store.Enqueuer of a change by actor that causes
+// events (nil when nobody is to be told).
+func (e *incidentEngine) enqueuer(actor string, now time.Time, events ...Event) store.Enqueuer {
+	base := Notice{Actor: actor, At: now}
+	for _, ev := range events {
+		switch ev {
+		case EventAutoPublished:
+			base.After = e.settings.AutoPublishAfter
+		case EventReminder:
+			base.After = e.settings.RemindAfter
+		}
+	}
+	return noticesFor(e.notifier, e.names, base, events...)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -3,13 +3,14 @@ package monitor
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/outpost-status/outpost/store"
 )
 
 // MaintenanceStore persists windows added at run time; *store.DB implements it.
 type MaintenanceStore interface {
-	AddMaintenance(m store.Maintenance, audit store.AuditEntry) (store.Maintenance, error)
+	AddMaintenanceWith(m store.Maintenance, audit store.AuditEntry, enqueue store.MaintenanceEnqueuer) (store.Maintenance, error)
 	DeleteMaintenance(id string, audit store.AuditEntry) error
 	Maintenances() ([]store.Maintenance, error)
 }
@@ -53,8 +54,9 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
 	now := m.opts.Clock.Now()
-	saved, err := m.opts.MaintenanceStore.AddMaintenance(store.Maintenance{Components: w.Components, Start: w.Start, End: w.End,
-		Title: w.Title, Body: w.Body, CreatedAt: now, Author: actor}, store.AuditEntry{At: now, Actor: actor, Action: "maintenance-add"})
+	saved, err := m.opts.MaintenanceStore.AddMaintenanceWith(store.Maintenance{Components: w.Components, Start: w.Start, End: w.End,
+		Title: w.Title, Body: w.Body, CreatedAt: now, Author: actor}, store.AuditEntry{At: now, Actor: actor, Action: "maintenance-add"},
+		m.announce(actor, now))
 	if err != nil {
 		return MaintenanceWindow{}, err
 	}
@@ -64,6 +66,31 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	m.mu.Unlock()
 	m.evaluateAll(now, true)
 	return win, nil
+}
+
+// announce returns the enqueue of a new window's announcement: public
+// channels hear of windows that have not ended yet. Deleting a window
+// announces nothing (SPEC §7 has no cancellation message).
+func (m *Monitor) announce(actor string, now time.Time) store.MaintenanceEnqueuer {
+	if m.opts.Notifier == nil {
+		return nil
+	}
+	m.mu.RLock() // not inside the store's transaction
+	names := make(map[string]string, len(m.comps))
+	for _, c := range m.comps {
+		names[c.ID] = c.Name
+	}
+	m.mu.RUnlock()
+	return func(w store.Maintenance) []store.OutboxMessage {
+		if !w.End.After(now) {
+			return nil
+		}
+		involved := map[string]string{}
+		for _, id := range w.Components {
+			involved[id] = names[id]
+		}
+		return m.opts.Notifier.Messages(Notice{Event: EventMaintenanceScheduled, Maintenance: &w, Names: involved, Actor: actor, At: now})
+	}
 }
 
 // DeleteMaintenance removes a window added at run time.

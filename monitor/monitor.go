@@ -41,8 +41,11 @@ type Options struct {
 	// MaintenanceStore keeps windows added through the admin API; nil
 	// allows configured windows only.
 	MaintenanceStore MaintenanceStore
-	Clock            Clock // default SystemClock
-	Logger           *slog.Logger
+	// Notifier renders notifications, enqueued with the incident and
+	// maintenance changes that cause them; nil notifies nobody.
+	Notifier Notifier
+	Clock    Clock // default SystemClock
+	Logger   *slog.Logger
 	// Concurrency bounds probes in flight. Default 256.
 	Concurrency int
 	// TickInterval paces timers, maintenance boundaries and the
@@ -112,7 +115,7 @@ func New(spec Spec, o Options) *Monitor {
 		compSince: map[string]time.Time{}, started: o.Clock.Now(),
 		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1)}
 	if o.Incidents != nil {
-		m.incidents = newIncidentEngine(o.Incidents, spec.Incidents, spec.Components, o.Logger)
+		m.incidents = newIncidentEngine(o.Incidents, o.Notifier, spec.Incidents, spec.Components, o.Logger)
 	}
 	m.self = newSelfChecker(o.Prober, o.Clock, spec.SelfCheck)
 	m.apply(spec)

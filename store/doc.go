@@ -8,8 +8,15 @@
 //	results/<check key>/<time>        one probe result
 //	intervals/<subject>/<start>       one state interval
 //	rollups/<subject>/<day>           one calendar day of a subject
-//	incidents, updates, maintenance, audit, outbox
-//	                                  created empty; filled by later features
+//	incidents/<id>                    one incident (JSON) with its updates
+//	maintenance/<id>, audit/<id>      windows added at run time; audit entries
+//	outbox/<channel>/<seq>            one pending notification (JSON), in
+//	                                  channel order (NextSequence)
+//	sent/<channel>/<key>              idempotency mark of a notification key:
+//	                                  written at enqueue, completed when the
+//	                                  message leaves the outbox, pruned 30
+//	                                  days later (PruneSent)
+//	updates                           created empty
 //
 // A subject is "check:<component>/<check>" or "component:<id>". Keys are
 // 8-byte big-endian Unix nanoseconds, so a time range is a cursor seek. A
@@ -32,6 +39,18 @@
 //	          degraded, down; latency histogram counts for ≤25 ms, ≤50 ms,
 //	          ≤100 ms, ≤250 ms, ≤500 ms, ≤1 s, ≤2.5 s, ≤5 s, ≤10 s, slower
 //	heartbeat 1, 8-byte big-endian Unix ns
+//	incident, audit entry, maintenance, outbox message, sent mark
+//	          1, JSON
+//
+// # Outbox
+//
+// A notification is enqueued in the transaction of the change that causes
+// it (CreateIncidentWith, UpdateIncidentWith, AddMaintenanceWith), so a
+// change is never stored without its messages nor a message without its
+// change. A key already marked on the channel is skipped: the same event
+// is never enqueued twice. MarkSent and MarkFailed delete the message and
+// complete its mark in one transaction. Adding the sent bucket needs no
+// schema change: Open creates missing buckets.
 //
 // # Intervals, rollups and availability
 //

@@ -125,6 +125,13 @@ func getJSON(data []byte, v any) error {
 // IDs, together with an audit entry, in one transaction that commits
 // before it returns.
 func (db *DB) CreateIncident(inc Incident, audit AuditEntry) (Incident, error) {
+	return db.CreateIncidentWith(inc, audit, nil)
+}
+
+// CreateIncidentWith is CreateIncident that also puts the messages
+// enqueue returns for the stored incident into the outbox, in the same
+// transaction.
+func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueuer) (Incident, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
 		id, err := b.NextSequence()
@@ -139,7 +146,10 @@ func (db *DB) CreateIncident(inc Incident, audit AuditEntry) (Incident, error) {
 			return err
 		}
 		audit.Incident = id
-		return appendAudit(tx, audit)
+		if err := appendAudit(tx, audit); err != nil {
+			return err
+		}
+		return db.enqueueFor(tx, enqueue, inc)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: create incident: %w", err)
@@ -151,6 +161,13 @@ func (db *DB) CreateIncident(inc Incident, audit AuditEntry) (Incident, error) {
 // audit entry in one transaction. change may return an error to abort.
 // New updates without an ID get one.
 func (db *DB) UpdateIncident(id uint64, audit AuditEntry, change func(*Incident) error) (Incident, error) {
+	return db.UpdateIncidentWith(id, audit, change, nil)
+}
+
+// UpdateIncidentWith is UpdateIncident that also puts the messages
+// enqueue returns for the changed incident into the outbox, in the same
+// transaction.
+func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incident) error, enqueue Enqueuer) (Incident, error) {
 	var inc Incident
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
@@ -179,12 +196,22 @@ func (db *DB) UpdateIncident(id uint64, audit AuditEntry, change func(*Incident)
 			return err
 		}
 		audit.Incident = id
-		return appendAudit(tx, audit)
+		if err := appendAudit(tx, audit); err != nil {
+			return err
+		}
+		return db.enqueueFor(tx, enqueue, inc)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: update incident: %w", err)
 	}
 	return inc, nil
+}
+
+func (db *DB) enqueueFor(tx *bolt.Tx, fn Enqueuer, inc Incident) error {
+	if fn == nil {
+		return nil
+	}
+	return db.enqueue(tx, fn(inc))
 }
 
 // Incident returns one incident.

@@ -24,6 +24,13 @@ type Maintenance struct {
 // AddMaintenance stores a window, assigning its ID, with an audit entry,
 // and commits before returning.
 func (db *DB) AddMaintenance(m Maintenance, audit AuditEntry) (Maintenance, error) {
+	return db.AddMaintenanceWith(m, audit, nil)
+}
+
+// AddMaintenanceWith is AddMaintenance that also puts the messages
+// enqueue returns for the stored window into the outbox, in the same
+// transaction.
+func (db *DB) AddMaintenanceWith(m Maintenance, audit AuditEntry, enqueueFn MaintenanceEnqueuer) (Maintenance, error) {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMaintenance)
 		seq, err := b.NextSequence()
@@ -35,7 +42,13 @@ func (db *DB) AddMaintenance(m Maintenance, audit AuditEntry) (Maintenance, erro
 			return err
 		}
 		audit.Detail = fmt.Sprintf("maintenance %s: %s", m.ID, m.Title)
-		return appendAudit(tx, audit)
+		if err := appendAudit(tx, audit); err != nil {
+			return err
+		}
+		if enqueueFn == nil {
+			return nil
+		}
+		return db.enqueue(tx, enqueueFn(m))
 	})
 	if err != nil {
 		return Maintenance{}, fmt.Errorf("store: add maintenance: %w", err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,9 +33,10 @@ var (
 	bucketUpdates     = []byte("updates")
 	bucketMaintenance = []byte("maintenance")
 	bucketAudit       = []byte("audit")
-	bucketOutbox      = []byte("outbox")
+	bucketOutbox      = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
+	bucketSent        = []byte("sent")   // sent/<channel>/<key>: idempotency marks
 	allBuckets        = [][]byte{bucketMeta, bucketResults, bucketIntervals, bucketRollups,
-		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox}
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
@@ -65,6 +67,8 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	loc  *time.Location
+	// onEnqueue runs after a transaction that enqueued notifications commits.
+	onEnqueue atomic.Pointer[func()]
 }
 
 // Open opens or creates the database at path, creating its directory,

@@ -18,6 +18,7 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 }
 
 func TestCheckCommand(t *testing.T) {
+	t.Setenv("HOOK_SECRET", "example signing secret") // read by the example's webhook channel
 	tests := []struct {
 		name      string
 		args      []string

@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime/pprof"
+	"slices"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/publish"
+	"github.com/outpost-status/outpost/publish/notify"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -80,11 +83,13 @@ type app struct {
 	writer *store.Writer
 	mon    *monitor.Monitor
 	srv    *publish.Server
+	notify *notify.Dispatcher
 }
 
-// daemon wires store → probers → monitor → publish and runs them until ctx
-// ends. Shutdown order: stop serving and probing (probes in flight drain),
-// then flush the store, then close the database.
+// daemon wires store → probers → monitor → notify → publish and runs them
+// until ctx ends. Shutdown order: stop serving and probing (probes in
+// flight drain), then notification delivery, then flush the store, then
+// close the database.
 func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), log *slog.Logger) (err error) {
 	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{Location: cfg.Page.Location})
 	if err != nil {
@@ -118,8 +123,12 @@ func (a *app) build() error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	notifier, err := a.buildNotify(reg)
+	if err != nil {
+		return err
+	}
 	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: metrics,
-		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.db, MaintenanceStore: a.db, Logger: a.log})
+		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.db, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log})
 	for _, c := range []prometheus.Collector{publish.NewStateCollector(a.mon, a.db),
 		publish.NewAvailabilityCollector(a.mon, availability, nil)} {
 		if err := reg.Register(c); err != nil {
@@ -134,6 +143,39 @@ func (a *app) build() error {
 	return nil
 }
 
+// buildNotify creates the notification channels, their metrics and the
+// dispatcher, and returns the monitor's notifier (nil without channels).
+func (a *app) buildNotify(reg prometheus.Registerer) (monitor.Notifier, error) {
+	cfg := a.cfg
+	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(channels))
+	for i, ch := range channels {
+		names[i] = ch.Name
+	}
+	nm, err := notify.NewMetrics(reg, names, a.db.Pending)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	a.notify = notify.NewDispatcher(a.db, channels, notify.DispatcherOptions{Logger: a.log, Observer: nm})
+	a.db.OnEnqueue(a.notify.Wake)
+	if pending, err := a.db.Pending(); err == nil {
+		for name, n := range pending {
+			if !slices.Contains(names, name) {
+				a.log.Warn("notification channel is no longer configured; its pending messages are kept, not sent",
+					"channel", name, "pending", n)
+			}
+		}
+	}
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	page := notify.Page{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
+	return notify.NewNotifier(notify.NewRenderer(page), channels), nil
+}
+
 // run starts every part and waits for ctx, then stops them in order.
 func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) error {
 	runCtx, cancel := context.WithCancel(ctx)
@@ -142,6 +184,10 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	defer stopWriter()
 	writerDone := make(chan error, 1)
 	go func() { writerDone <- a.writer.Run(writerCtx) }()
+	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNotify()
+	notifyDone := make(chan error, 1)
+	go func() { notifyDone <- a.notify.Run(notifyCtx) }()
 	retentionDone := make(chan struct{})
 	go func() {
 		defer close(retentionDone)
@@ -173,9 +219,11 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	cancel()
 	serveErr := <-serveDone
 	<-staticDone
+	stopNotify() // after the monitor and the admin API: nothing enqueues any more
+	notifyErr := <-notifyDone
 	<-retentionDone
 	stopWriter()
-	return errors.Join(monErr, serveErr, <-writerDone)
+	return errors.Join(monErr, serveErr, notifyErr, <-writerDone)
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
@@ -214,6 +262,9 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 				mon.Reload(spec)
 				if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
 					log.Warn("listen and data_dir changes take effect only after a restart")
+				}
+				if !reflect.DeepEqual(cfg.Notify, running.Notify) {
+					log.Warn("notify changes take effect only after a restart")
 				}
 				continue
 			}

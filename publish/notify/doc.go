@@ -1,5 +1,22 @@
 // Package notify delivers incident and maintenance messages to operators
-// and the public (webhook, email, Slack-compatible) through a persisted
-// outbox in the store (SPEC §13). Not implemented yet: see the
-// notifications issue.
+// and the public through a persisted outbox in the store (SPEC §13).
+//
+// Pipeline, per channel: dedup (the store's idempotency marks, at enqueue)
+// → order (the channel's outbox, FIFO) → rate limit (token bucket) → retry
+// (exponential backoff, head of line) → send. The parts:
+//
+//   - Renderer turns a monitor.Notice into one message (en, de, sv);
+//     Notifier implements monitor.Notifier and addresses that same message
+//     to every channel whose audience wants the event. The monitor calls it
+//     inside the store transaction of the change, so a message is enqueued
+//     exactly when its change is stored.
+//   - Webhook, Slack and Email implement Sender; each returns whether a
+//     failure is worth retrying. notifytest holds the checks they all pass.
+//   - Dispatcher runs one goroutine per channel over its outbox: a due
+//     head is sent when the limiter allows; success marks it sent and
+//     removes it in one transaction; a retryable failure reschedules it;
+//     a final one drops it with an audit entry. Delivery is at least once
+//     with a stable key: see the README, "Notifications".
+//   - Metrics count sent and failed attempts and read pending counts from
+//     the outbox at scrape time.
 package notify

@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics count deliveries per channel; the pending gauge is read from
+// the outbox at scrape time.
+type Metrics struct {
+	sent   *prometheus.CounterVec
+	failed *prometheus.CounterVec
+}
+
+var _ Observer = (*Metrics)(nil)
+
+var descPending = prometheus.NewDesc("outpost_notifications_pending",
+	"Notifications waiting in the outbox, by channel.", []string{"channel"}, nil)
+
+// NewMetrics registers the notification metrics on reg, with series for
+// every channel in channels; pending (typically store.DB.Pending) feeds
+// outpost_notifications_pending.
+func NewMetrics(reg prometheus.Registerer, channels []string, pending func() (map[string]int, error)) (*Metrics, error) {
+	m := &Metrics{
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outpost_notifications_sent_total", Help: "Notifications delivered, by channel.",
+		}, []string{"channel"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outpost_notifications_failed_total",
+			Help: "Failed delivery attempts, by channel and reason; reason rejected is final (the message was dropped), the others are retried.",
+		}, []string{"channel", "reason"}),
+	}
+	for _, c := range []prometheus.Collector{m.sent, m.failed, &pendingCollector{channels: channels, pending: pending}} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	for _, ch := range channels {
+		m.sent.WithLabelValues(ch)
+		for _, r := range Reasons {
+			m.failed.WithLabelValues(ch, string(r))
+		}
+	}
+	return m, nil
+}
+
+// Sent implements Observer.
+func (m *Metrics) Sent(channel string) { m.sent.WithLabelValues(channel).Inc() }
+
+// Failed implements Observer.
+func (m *Metrics) Failed(channel string, reason Reason) {
+	m.failed.WithLabelValues(channel, string(reason)).Inc()
+}
+
+type pendingCollector struct {
+	channels []string
+	pending  func() (map[string]int, error)
+}
+
+func (c *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descPending }
+
+// Collect reports every configured channel (0 when empty) and any channel
+// left in the outbox by an earlier configuration.
+func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
+	counts, err := c.pending()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descPending, err)
+		return
+	}
+	for _, name := range c.channels {
+		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(counts[name]), name)
+		delete(counts, name)
+	}
+	for name, n := range counts {
+		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(n), name)
+	}
+}

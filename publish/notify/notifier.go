@@ -1,0 +1,112 @@
+package notify
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/store"
+)
+
+// Audiences of a channel.
+const (
+	AudienceOperators = "operators"
+	AudiencePublic    = "public"
+)
+
+// Channel is one configured destination.
+type Channel struct {
+	Name     string // outbox and metric label; stable across restarts
+	Type     string // webhook, slack, email
+	Audience string
+	Sender   Sender
+	// RatePerMinute and Burst shape the token bucket (default 30 and 10).
+	RatePerMinute int
+	Burst         int
+}
+
+// ChannelOptions are what channels built from the configuration share.
+type ChannelOptions struct {
+	Now       func() time.Time // webhook timestamps; default time.Now
+	Client    *http.Client     // HTTP channels; default one client for all
+	TLSConfig *tls.Config      // SMTP; nil: system roots
+}
+
+// ChannelsFromConfig builds the configured channels; secrets were read
+// at load time.
+func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error) {
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+	out := make([]Channel, 0, len(cfg))
+	for _, n := range cfg {
+		var s Sender
+		var err error
+		switch n.Type {
+		case "webhook":
+			s, err = NewWebhook(WebhookOptions{URL: n.URL, Secret: n.Secret, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
+		case "slack":
+			s, err = NewSlack(SlackOptions{URL: n.URL, Timeout: n.Timeout.D(), Client: o.Client})
+		case "email":
+			s, err = NewEmail(EmailOptions{Addr: n.SMTP, Security: n.SMTPTLS, From: n.From, To: n.To, Username: n.Username,
+				Password: n.Password, Timeout: n.Timeout.D(), TLSConfig: o.TLSConfig})
+		default:
+			err = fmt.Errorf("unknown type %q", n.Type)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("notify: channel %s: %w", n.Name, err)
+		}
+		out = append(out, Channel{Name: n.Name, Type: n.Type, Audience: n.Audience, Sender: s,
+			RatePerMinute: n.RateLimit, Burst: n.RateBurst})
+	}
+	return out, nil
+}
+
+// Notifier implements monitor.Notifier: it renders each notice once and
+// addresses the same message to every channel whose audience wants it.
+type Notifier struct {
+	r        *Renderer
+	channels []Channel
+}
+
+var _ monitor.Notifier = (*Notifier)(nil)
+
+// NewNotifier returns a notifier for channels.
+func NewNotifier(r *Renderer, channels []Channel) *Notifier {
+	return &Notifier{r: r, channels: channels}
+}
+
+// Messages implements monitor.Notifier. Public events of an incident that
+// is not public (a draft, a discarded draft) produce nothing.
+func (n *Notifier) Messages(no monitor.Notice) []store.OutboxMessage {
+	audience := AudienceOperators
+	if no.Event.Public() {
+		audience = AudiencePublic
+		if no.Event != monitor.EventMaintenanceScheduled && !no.Incident.Public() {
+			return nil
+		}
+	}
+	var out []store.OutboxMessage
+	var msg store.OutboxMessage
+	for _, ch := range n.channels {
+		if ch.Audience != audience {
+			continue
+		}
+		if out == nil {
+			r, ok := n.r.Render(no)
+			if !ok {
+				return nil
+			}
+			msg = store.OutboxMessage{Key: r.Key, Event: string(no.Event), Audience: audience, IncidentID: no.Incident.ID,
+				Thread: r.Thread, Topic: r.Topic, Subject: r.Subject, Text: r.Text, URL: r.URL,
+				Incident: r.Incident, Maintenance: r.Maintenance, CreatedAt: no.At}
+		}
+		m := msg
+		m.Channel = ch.Name
+		out = append(out, m)
+	}
+	return out
+}

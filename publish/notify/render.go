@@ -1,0 +1,221 @@
+package notify
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/store"
+)
+
+// Page is what messages say about the status page.
+type Page struct {
+	Title    string
+	URL      string // public URL without trailing slash; empty: messages carry no links
+	Language string // en, de or sv (default en)
+	Location *time.Location
+}
+
+// Rendered is one message as every channel carries it.
+type Rendered struct {
+	Key         string // idempotency key, stable for the event
+	Thread      string // the incident or maintenance window
+	Topic       string // the thread's stable title
+	Subject     string
+	Text        string
+	URL         string
+	Incident    *store.MessageIncident
+	Maintenance *store.MessageMaintenance
+}
+
+// Renderer renders notices in the page language.
+type Renderer struct {
+	page Page
+	tx   texts
+}
+
+// NewRenderer returns a renderer for page.
+func NewRenderer(p Page) *Renderer {
+	tx, ok := allTexts[p.Language]
+	if !ok {
+		tx = allTexts["en"]
+	}
+	if p.Location == nil {
+		p.Location = time.UTC
+	}
+	p.URL = strings.TrimSuffix(p.URL, "/")
+	return &Renderer{page: p, tx: tx}
+}
+
+// Render returns the message for a notice; false for an event it does
+// not know or a notice without its subject.
+func (r *Renderer) Render(n monitor.Notice) (Rendered, bool) {
+	if n.Event == monitor.EventMaintenanceScheduled {
+		if n.Maintenance == nil {
+			return Rendered{}, false
+		}
+		return r.maintenance(n), true
+	}
+	inc := n.Incident
+	out := Rendered{Thread: incidentThread(inc), Topic: inc.Name, URL: r.incidentURL(inc.ID), Incident: &store.MessageIncident{
+		ID: inc.ID, Name: inc.Name, State: inc.State, Status: inc.Status, Impact: inc.Impact, Components: inc.Components}}
+	if inc.Public() {
+		out.Incident.URL = out.URL
+	}
+	key := func(suffix string) string { return out.Thread + "-" + suffix }
+	switch n.Event {
+	case monitor.EventDraftOpened:
+		out.Key, out.Subject, out.Text, out.URL = key("draft"), fmt.Sprintf(r.tx.draftSubject, inc.Name), r.draftText(n), r.reviewURL(inc.ID)
+	case monitor.EventReminder:
+		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.tx.reminderSubject, inc.Name), r.reminderText(n)
+	case monitor.EventAutoPublished:
+		out.Key, out.Subject, out.Text = key("auto-published"), fmt.Sprintf(r.tx.autoSubject, inc.Name), r.autoText(n)
+	case monitor.EventIncidentPublished:
+		out.Key, out.Subject, out.Text = key("published"), inc.Name, r.publicText(n)
+	case monitor.EventIncidentUpdated:
+		u, _ := lastPublished(inc)
+		out.Key, out.Subject, out.Text = key("update-"+strconv.FormatUint(u.ID, 10)), fmt.Sprintf(r.tx.updateSubject, inc.Name), r.publicText(n)
+	case monitor.EventIncidentResolved:
+		out.Key, out.Subject, out.Text = key("resolved"), fmt.Sprintf(r.tx.resolvedSubject, inc.Name), r.publicText(n)
+	default:
+		return Rendered{}, false
+	}
+	if !n.Event.Public() {
+		out.Topic = fmt.Sprintf(r.tx.opsTopic, inc.ID)
+	}
+	return out, true
+}
+
+// incidentThread names an incident across databases: a restored or new
+// database reuses ids, never with the same creation time.
+func incidentThread(inc store.Incident) string {
+	return "inc-" + strconv.FormatUint(inc.ID, 10) + "-" + unix(inc.CreatedAt)
+}
+
+func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+func (r *Renderer) incidentURL(id uint64) string {
+	if r.page.URL == "" {
+		return ""
+	}
+	return r.page.URL + "/incidents/" + strconv.FormatUint(id, 10)
+}
+
+func (r *Renderer) reviewURL(id uint64) string {
+	if r.page.URL == "" {
+		return ""
+	}
+	return r.page.URL + "/api/admin/incidents/" + strconv.FormatUint(id, 10)
+}
+
+// lines joins non-empty "label: value" lines.
+func lines(pairs ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(pairs[i] + ": " + pairs[i+1])
+	}
+	return b.String()
+}
+
+func paragraphs(ps ...string) string {
+	var out []string
+	for _, p := range ps {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
+func (r *Renderer) draftText(n monitor.Notice) string {
+	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
+	return paragraphs(
+		fmt.Sprintf(r.tx.draftIntro, inc.ID, inc.Impact, r.names(inc.Components, n.Names)),
+		r.tx.draftTitle+": "+inc.Name+"\n"+inc.Body,
+		lines(r.tx.review, r.reviewURL(inc.ID), r.tx.publish, "outpost incident publish "+id,
+			r.tx.discard, "outpost incident discard "+id))
+}
+
+func (r *Renderer) reminderText(n monitor.Notice) string {
+	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
+	return paragraphs(
+		fmt.Sprintf(r.tx.reminderIntro, inc.ID, inc.Name, r.clock(inc.LastPublishedUpdate()), n.After),
+		lines(r.tx.update, "outpost incident update "+id+" -status "+inc.Status+` -body "…"`,
+			r.tx.resolve, "outpost incident resolve "+id, r.tx.page, r.incidentURL(inc.ID)))
+}
+
+func (r *Renderer) autoText(n monitor.Notice) string {
+	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
+	return paragraphs(
+		fmt.Sprintf(r.tx.autoIntro, inc.ID, n.After),
+		inc.Name+"\n"+inc.Body,
+		lines(r.tx.page, r.incidentURL(inc.ID), r.tx.update, "outpost incident update "+id+` -status identified -body "…"`))
+}
+
+// publicText is the latest published update as the status page shows it.
+func (r *Renderer) publicText(n monitor.Notice) string {
+	inc := n.Incident
+	u, ok := lastPublished(inc)
+	if !ok {
+		u = store.IncidentUpdate{Status: inc.Status, Body: inc.Body}
+	}
+	status := r.tx.statuses[u.Status]
+	if status == "" {
+		status = u.Status
+	}
+	return paragraphs(status+": "+u.Body,
+		lines(r.tx.affected, r.names(inc.Components, n.Names), r.tx.details, r.incidentURL(inc.ID)))
+}
+
+func (r *Renderer) maintenance(n monitor.Notice) Rendered {
+	m := n.Maintenance
+	thread := "maint-" + m.ID + "-" + unix(m.CreatedAt)
+	subject := fmt.Sprintf(r.tx.maintSubject, m.Title)
+	when := r.clock(m.Start) + " – " + r.clock(m.End)
+	if start, end := m.Start.In(r.page.Location), m.End.In(r.page.Location); start.Format(time.DateOnly) == end.Format(time.DateOnly) {
+		when = start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
+	}
+	return Rendered{Key: thread + "-scheduled", Thread: thread, Topic: subject, Subject: subject, URL: r.page.URL,
+		Text:        paragraphs(m.Body, lines(r.tx.when, when, r.tx.affected, r.names(m.Components, n.Names), r.tx.details, r.page.URL)),
+		Maintenance: &store.MessageMaintenance{ID: m.ID, Title: m.Title, Components: m.Components, Start: m.Start, End: m.End}}
+}
+
+func (r *Renderer) clock(t time.Time) string {
+	return t.In(r.page.Location).Format("2006-01-02 15:04 MST")
+}
+
+// names joins the names of components ids: "A", "A and B", "A, B and C".
+func (r *Renderer) names(ids []string, names map[string]string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id
+		if name := names[id]; name != "" {
+			out[i] = name
+		}
+	}
+	switch len(out) {
+	case 0:
+		return ""
+	case 1:
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " " + r.tx.and + " " + out[len(out)-1]
+}
+
+// lastPublished returns the latest published update.
+func lastPublished(inc store.Incident) (store.IncidentUpdate, bool) {
+	for i := len(inc.Updates) - 1; i >= 0; i-- {
+		if !inc.Updates[i].Draft {
+			return inc.Updates[i], true
+		}
+	}
+	return store.IncidentUpdate{}, false
+}
