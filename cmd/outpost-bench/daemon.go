@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -118,6 +120,8 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 	written := metricValue(base, "outpost_store_results_written_total") - written0
 	// Phase 2: latency of the public documents while probing goes on.
 	summary, page := latencies(base, time.Now().Add(10*time.Second))
+	// Phase 3: summary.json throughput, 16 clients for 5 s, while probing.
+	rps := throughput(base+"/api/v2/summary.json", 16, 5*time.Second)
 	lag50, lag99 := lagQuantiles(base)
 	rss := procPeakRSS(cmd.Process.Pid)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -133,7 +137,8 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		"lag_p50_le_ms": lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
 		"store_writes_per_second": written / elapsed,
 		"summary_json_p50_ms":     summary[0], "summary_json_p99_ms": summary[1],
-		"status_page_p50_ms": page[0], "status_page_p99_ms": page[1],
+		"summary_json_requests_per_second": rps,
+		"status_page_p50_ms":               page[0], "status_page_p99_ms": page[1],
 	}
 	return line, nil
 }
@@ -180,6 +185,32 @@ func latencies(base string, end time.Time) (summary, page [2]float64) {
 		time.Sleep(250 * time.Millisecond) // sampling period
 	}
 	return quant(s), quant(p)
+}
+
+// throughput runs clients concurrent GET loops on url for d and returns
+// successful requests per second.
+func throughput(url string, clients int, d time.Duration) float64 {
+	var ok atomic.Int64
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			c := &http.Client{Timeout: 10 * time.Second}
+			for time.Now().Before(end) {
+				resp, err := c.Get(url)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(ok.Load()) / d.Seconds()
 }
 
 func quant(v []float64) [2]float64 {

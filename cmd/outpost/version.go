@@ -8,24 +8,34 @@ import (
 	"github.com/outpost-status/outpost/publish"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3";
-// otherwise the module version from the build info is used.
-var version = ""
+// version and commit may be set at build time with
+// -ldflags "-X main.version=v1.2.3 -X main.commit=abc123"; otherwise they
+// come from the build info (module version, vcs.revision).
+var (
+	version = ""
+	commit  = ""
+)
 
 func buildInfo() publish.BuildInfo {
-	b := publish.BuildInfo{Version: version, Revision: "unknown", GoVersion: runtime.Version()}
+	b := publish.BuildInfo{Version: version, Revision: commit, GoVersion: runtime.Version()}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" {
 			b.Version = info.Main.Version
 		}
 		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
+			if s.Key == "vcs.revision" && b.Revision == "" {
 				b.Revision = s.Value
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && b.Revision != "" {
+				b.Revision += "-dirty"
 			}
 		}
 	}
 	if b.Version == "" {
 		b.Version = "(devel)"
+	}
+	if b.Revision == "" {
+		b.Revision = "unknown"
 	}
 	return b
 }
