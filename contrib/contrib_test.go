@@ -8,22 +8,12 @@ import (
 	"os/exec"
 	"regexp"
 	"testing"
+
+	"github.com/outpost-status/outpost/internal/testpeer"
 )
 
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("promtool not found; .ci/run installs Debian package prometheus: %v", err)
-		}
-		t.Skip("promtool not installed (apt-get install prometheus)")
-	}
-	return path
-}
-
 func TestPrometheusRules(t *testing.T) {
-	bin := promtool(t)
+	bin := testpeer.Require(t, "promtool", "prometheus")
 	for _, args := range [][]string{
 		{"check", "rules", "outpost.rules.yml"},
 		{"test", "rules", "outpost.rules.test.yml"},

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -162,14 +161,7 @@ func TestMetrics(t *testing.T) {
 	if strings.Contains(body, "hunter2") {
 		t.Error("/metrics leaks a credential")
 	}
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("promtool missing; .ci/run installs Debian package prometheus")
-		}
-		t.Skip("promtool not installed")
-	}
-	cmd := exec.Command(promtool, "check", "metrics")
+	cmd := exec.Command(requirePeer(t, "promtool", "prometheus"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

@@ -142,14 +142,7 @@ func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueue
 		for i := range inc.Updates {
 			inc.Updates[i].ID = uint64(i + 1)
 		}
-		if err := putJSON(b, idKey(id), inc); err != nil {
-			return err
-		}
-		audit.Incident = id
-		if err := appendAudit(tx, audit); err != nil {
-			return err
-		}
-		return db.enqueueFor(tx, enqueue, inc)
+		return db.saveIncident(tx, inc, audit, enqueue)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: create incident: %w", err)
@@ -192,19 +185,24 @@ func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incid
 				inc.Updates[i].ID = maxID
 			}
 		}
-		if err := putJSON(b, idKey(id), inc); err != nil {
-			return err
-		}
-		audit.Incident = id
-		if err := appendAudit(tx, audit); err != nil {
-			return err
-		}
-		return db.enqueueFor(tx, enqueue, inc)
+		return db.saveIncident(tx, inc, audit, enqueue)
 	})
 	if err != nil {
 		return Incident{}, fmt.Errorf("store: update incident: %w", err)
 	}
 	return inc, nil
+}
+
+// saveIncident writes inc, its audit entry and its notifications in tx.
+func (db *DB) saveIncident(tx *bolt.Tx, inc Incident, audit AuditEntry, enqueue Enqueuer) error {
+	if err := putJSON(tx.Bucket(bucketIncidents), idKey(inc.ID), inc); err != nil {
+		return err
+	}
+	audit.Incident = inc.ID
+	if err := appendAudit(tx, audit); err != nil {
+		return err
+	}
+	return db.enqueueFor(tx, enqueue, inc)
 }
 
 func (db *DB) enqueueFor(tx *bolt.Tx, fn Enqueuer, inc Incident) error {

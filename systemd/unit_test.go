@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/outpost-status/outpost/internal/testpeer"
 )
 
 // maxExposure is the highest `systemd-analyze security` exposure accepted,
@@ -15,13 +17,7 @@ import (
 const maxExposure = "15"
 
 func TestUnit(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("systemd-analyze not found; .ci/run installs Debian package systemd: %v", err)
-		}
-		t.Skip("systemd-analyze not installed (apt-get install systemd)")
-	}
+	analyze := testpeer.Require(t, "systemd-analyze", "systemd")
 	unit, err := os.ReadFile("outpost.service")
 	if err != nil {
 		t.Fatal(err)

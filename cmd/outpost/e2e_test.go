@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/testpeer"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -428,14 +429,7 @@ func storedResults(t *testing.T, dir string) []store.Result {
 // comes from Debian's prometheus package; CI installs it.
 func promtoolCheck(t *testing.T, exposition string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("promtool not found; .ci/run installs Debian package prometheus: %v", err)
-		}
-		t.Skipf("promtool not installed (apt-get install prometheus)")
-	}
-	cmd := exec.Command(path, "check", "metrics")
+	cmd := exec.Command(testpeer.Require(t, "promtool", "prometheus"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(exposition)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
