@@ -172,7 +172,11 @@ type Notify struct {
 	Type     string `yaml:"type"`     // webhook, email, slack
 	Audience string `yaml:"audience"` // operators or public
 	// webhook and slack
-	URL        string `yaml:"url"`
+	URL string `yaml:"url"`
+	// URLEnv and URLFile read the URL from the environment or a file, for
+	// incoming-webhook URLs that are themselves secrets (Slack).
+	URLEnv     string `yaml:"url_env"`
+	URLFile    string `yaml:"url_file"`
 	SecretEnv  string `yaml:"secret_env"` // webhook signing secret
 	SecretFile string `yaml:"secret_file"`
 	// email

@@ -233,6 +233,18 @@ func (v *validator) validateNotify() {
 }
 
 func (v *validator) notifyURL(p string, n *Notify) {
+	if n.URLEnv != "" || n.URLFile != "" {
+		if n.URL != "" {
+			v.errorf(p+".url", "set one of url, url_env and url_file")
+			return
+		}
+		raw, err := v.readSecret(SecretSource{Env: n.URLEnv, File: n.URLFile})
+		if err != nil {
+			v.errorf(sourcePath(p+".url", n.URLEnv), "%v", err)
+			return
+		}
+		n.URL = raw
+	}
 	if u, err := url.Parse(n.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		v.errorf(p+".url", "%s channel needs an absolute http(s) url", n.Type)
 	}
