@@ -152,3 +152,28 @@ func (m *Monitor) windowsLocked() []MaintenanceWindow {
 	out := make([]MaintenanceWindow, 0, len(m.maintenance)+len(m.stored))
 	return append(append(out, m.maintenance...), m.stored...)
 }
+
+// announceConfigured tells the public channels about configured windows
+// that have not ended. Announcements are keyed by the window, so the
+// outbox skips windows announced before (at an earlier start or reload).
+func (m *Monitor) announceConfigured(now time.Time) error {
+	q, ok := m.opts.MaintenanceStore.(interface {
+		Enqueue(msgs []store.OutboxMessage) error
+	})
+	enqueue := m.announce("config", now)
+	if !ok || enqueue == nil {
+		return nil
+	}
+	m.mu.RLock()
+	windows := append([]MaintenanceWindow(nil), m.maintenance...)
+	m.mu.RUnlock()
+	var msgs []store.OutboxMessage
+	for _, w := range windows {
+		msgs = append(msgs, enqueue(store.Maintenance{ID: w.ID, Components: w.Components, Start: w.Start, End: w.End,
+			Title: w.Title, Body: w.Body, CreatedAt: w.Start, Author: "config"})...)
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return q.Enqueue(msgs)
+}

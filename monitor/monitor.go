@@ -245,6 +245,9 @@ func (m *Monitor) start() error {
 	if err := m.loadMaintenance(); err != nil {
 		return err
 	}
+	if err := m.announceConfigured(now); err != nil {
+		m.log.Error("announcing configured maintenance failed", "err", err)
+	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
 	m.evaluateAll(now, true)

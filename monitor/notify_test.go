@@ -3,6 +3,7 @@ package monitor
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,24 @@ func TestPublicEventsOfDraftsAreDropped(t *testing.T) {
 				t.Errorf("messages for a %s incident: %+v", inc.State, msgs)
 			}
 		})
+	}
+}
+
+func TestConfiguredMaintenanceIsAnnounced(t *testing.T) {
+	spec := testSpec("en", false)
+	spec.Maintenance = []MaintenanceWindow{
+		{ID: "config-future", Components: []string{"telephony"}, Start: t0.Add(24 * time.Hour), End: t0.Add(26 * time.Hour), Title: "SBC upgrade"},
+		{ID: "config-past", Components: []string{"web"}, Start: t0.Add(-48 * time.Hour), End: t0.Add(-47 * time.Hour), Title: "CMS update"},
+	}
+	db, err := store.Open(t.TempDir()+"/"+store.FileName, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	h := &harness{t: t, clock: &fakeClock{now: t0}, hist: &fakeHistory{}, db: db, spec: spec, notifier: echoNotifier{}}
+	h.restart()
+	got := h.told()
+	if len(got) != 1 || !strings.Contains(got[0], "maintenance_scheduled SBC upgrade") {
+		t.Errorf("announcements at start = %q, want only the future window", got)
 	}
 }

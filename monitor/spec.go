@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/outpost-status/outpost/config"
@@ -28,10 +30,13 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 		}
 		spec.Components = append(spec.Components, c)
 	}
-	for i, w := range cfg.Maintenance {
+	for _, w := range cfg.Maintenance {
 		id := w.ID
 		if id == "" {
-			id = fmt.Sprintf("config-%d", i+1)
+			// Stable across reordering and restarts: announcements of the
+			// window are deduplicated by it.
+			sum := sha256.Sum256([]byte(fmt.Sprint(w.Components, w.Start.Unix(), w.End.Unix(), w.Title)))
+			id = "config-" + hex.EncodeToString(sum[:4])
 		}
 		spec.Maintenance = append(spec.Maintenance, MaintenanceWindow{ID: id, Components: w.Components,
 			Start: w.Start.Time, End: w.End.Time, Title: w.Title, Body: w.Body})
@@ -99,6 +104,9 @@ func (m *Monitor) Reload(spec Spec) {
 	now := m.opts.Clock.Now()
 	m.forget(removed, now)
 	m.evaluateAll(now, true)
+	if err := m.announceConfigured(now); err != nil {
+		m.log.Error("announcing configured maintenance failed", "err", err)
+	}
 	select {
 	case m.reloaded <- struct{}{}:
 	default:
