@@ -181,6 +181,8 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 		class = ClassStatus
 	case errors.Is(err, http.ErrSchemeMismatch):
 		class, msg = ClassTLS, "server answered plain HTTP to an HTTPS request (use http:// or the TLS port)"
+	case class == ClassNetwork && isHTTPProtocolError(err):
+		class = ClassProtocol
 	case class == ClassTimeout && during != "":
 		msg = fmt.Sprintf("timed out after %s %s", d.Round(time.Millisecond), phaseActivity(during))
 	}
@@ -188,6 +190,27 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	r.Phases = tracer.phases()
 	r.Details.RemoteAddr = tracer.remoteAddr()
 	return r
+}
+
+// httpProtocolErrors are prefixes of the errors net/http returns, without
+// exported sentinels, for a response it cannot parse or would not buffer.
+var httpProtocolErrors = [...]string{
+	"net/http: server response headers exceeded",
+	"malformed HTTP",
+	"malformed MIME header",
+	"net/http: HTTP/1.x transport connection broken: malformed",
+}
+
+// isHTTPProtocolError reports whether err says the server did not speak
+// HTTP (garbage, or headers over the cap) rather than a socket failure.
+func isHTTPProtocolError(err error) bool {
+	msg := err.Error()
+	for _, p := range httpProtocolErrors {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *HTTPProber) fail(r Result, class Class, format string, args ...any) Result {
