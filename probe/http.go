@@ -125,7 +125,11 @@ func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
 		r.Details.TLSVersion = tls.VersionName(resp.TLS.Version)
 	}
 	if readErr != nil {
-		return p.fail(r, classify(readErr), "reading body: %s", errorMessage(readErr))
+		class := classify(readErr)
+		if class == ClassNetwork && isHTTPProtocolError(readErr) {
+			class = ClassProtocol
+		}
+		return p.fail(r, class, "reading body: %s", errorMessage(readErr))
 	}
 	if !statusAccepted(resp.StatusCode, o.Expect.Status, StatusRange{200, 399}) {
 		return p.fail(r, ClassStatus, "status %d %s not expected", resp.StatusCode, http.StatusText(resp.StatusCode))
@@ -198,7 +202,8 @@ var httpProtocolErrors = [...]string{
 	"net/http: server response headers exceeded",
 	"malformed HTTP",
 	"malformed MIME header",
-	"net/http: HTTP/1.x transport connection broken: malformed",
+	"chunked encoding", // net/internal/chunked: malformed, too much non-data
+	"chunk length",     // invalid byte in chunk length, chunk length too large
 }
 
 // isHTTPProtocolError reports whether err says the server did not speak
