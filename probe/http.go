@@ -196,22 +196,21 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	return r
 }
 
-// httpProtocolErrors are prefixes of the errors net/http returns, without
-// exported sentinels, for a response it cannot parse or would not buffer.
-var httpProtocolErrors = [...]string{
-	"net/http: server response headers exceeded",
-	"malformed HTTP",
-	"malformed MIME header",
-	"chunked encoding", // net/internal/chunked: malformed, too much non-data
-	"chunk length",     // invalid byte in chunk length, chunk length too large
-}
-
 // isHTTPProtocolError reports whether err says the server did not speak
-// HTTP (garbage, or headers over the cap) rather than a socket failure.
+// HTTP (garbage, headers over the cap, a broken chunked body) rather than
+// a socket failure. net/http has no exported sentinels for these, so the
+// fragments of its messages are matched.
 func isHTTPProtocolError(err error) bool {
+	fragments := [...]string{
+		"net/http: server response headers exceeded",
+		"malformed HTTP",
+		"malformed MIME header",
+		"chunked encoding", // net/internal/chunked: malformed, too much non-data
+		"chunk length",     // invalid byte in chunk length, chunk length too large
+	}
 	msg := err.Error()
-	for _, p := range httpProtocolErrors {
-		if strings.Contains(msg, p) {
+	for _, f := range fragments {
+		if strings.Contains(msg, f) {
 			return true
 		}
 	}
