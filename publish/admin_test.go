@@ -37,6 +37,11 @@ func newAdminPublish(t testing.TB, token string) (*Server, *monitor.Monitor) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newAdminPublishOn(db, token)
+}
+
+// newAdminPublishOn builds the admin Server on an open store.
+func newAdminPublishOn(db *store.DB, token string) (*Server, *monitor.Monitor) {
 	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	spec := monitor.Spec{
 		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
