@@ -125,7 +125,11 @@ func (p *HTTPProber) Probe(ctx context.Context, t Target) Result {
 		r.Details.TLSVersion = tls.VersionName(resp.TLS.Version)
 	}
 	if readErr != nil {
-		return p.fail(r, classify(readErr), "reading body: %s", errorMessage(readErr))
+		class := classify(readErr)
+		if class == ClassNetwork && isHTTPProtocolError(readErr) {
+			class = ClassProtocol
+		}
+		return p.fail(r, class, "reading body: %s", errorMessage(readErr))
 	}
 	if !statusAccepted(resp.StatusCode, o.Expect.Status, StatusRange{200, 399}) {
 		return p.fail(r, ClassStatus, "status %d %s not expected", resp.StatusCode, http.StatusText(resp.StatusCode))
@@ -181,6 +185,8 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 		class = ClassStatus
 	case errors.Is(err, http.ErrSchemeMismatch):
 		class, msg = ClassTLS, "server answered plain HTTP to an HTTPS request (use http:// or the TLS port)"
+	case class == ClassNetwork && isHTTPProtocolError(err):
+		class = ClassProtocol
 	case class == ClassTimeout && during != "":
 		msg = fmt.Sprintf("timed out after %s %s", d.Round(time.Millisecond), phaseActivity(during))
 	}
@@ -188,6 +194,27 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	r.Phases = tracer.phases()
 	r.Details.RemoteAddr = tracer.remoteAddr()
 	return r
+}
+
+// isHTTPProtocolError reports whether err says the server did not speak
+// HTTP (garbage, headers over the cap, a broken chunked body) rather than
+// a socket failure. net/http has no exported sentinels for these, so the
+// fragments of its messages are matched.
+func isHTTPProtocolError(err error) bool {
+	fragments := [...]string{
+		"net/http: server response headers exceeded",
+		"malformed HTTP",
+		"malformed MIME header",
+		"chunked encoding", // net/internal/chunked: malformed, too much non-data
+		"chunk length",     // invalid byte in chunk length, chunk length too large
+	}
+	msg := err.Error()
+	for _, f := range fragments {
+		if strings.Contains(msg, f) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *HTTPProber) fail(r Result, class Class, format string, args ...any) Result {

@@ -23,11 +23,25 @@ const testToken = "0123456789abcdef0123456789abcdef"
 // newAdminServer serves a real monitor (not running) on a real store.
 func newAdminServer(t *testing.T, token string) (*httptest.Server, *monitor.Monitor) {
 	t.Helper()
+	s, mon := newAdminPublish(t, token)
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, mon
+}
+
+// newAdminPublish builds the Server of newAdminServer without serving it.
+func newAdminPublish(t testing.TB, token string) (*Server, *monitor.Monitor) {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newAdminPublishOn(db, token)
+}
+
+// newAdminPublishOn builds the admin Server on an open store.
+func newAdminPublishOn(db *store.DB, token string) (*Server, *monitor.Monitor) {
 	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	spec := monitor.Spec{
 		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
@@ -35,11 +49,10 @@ func newAdminServer(t *testing.T, token string) (*httptest.Server, *monitor.Moni
 		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
 	mon := monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
-	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
+	return NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
 		Admin: mon, AdminStore: db, AdminToken: token,
-		Page: PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}}).Handler())
-	t.Cleanup(srv.Close)
-	return srv, mon
+		Availability: AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour}, PartialWeight: 0.3},
+		Page:         PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}}), mon
 }
 
 func call(t *testing.T, method, url, token, body string) (int, map[string]any) {

@@ -86,14 +86,10 @@ func NewServer(o ServerOptions) *Server {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Serve listens on addr and serves until ctx ends, then shuts down
-// gracefully. ready, if not nil, receives the bound address.
-func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("publish: listen on %s: %w (is another process using it? change listen)", addr, err)
-	}
-	srv := &http.Server{
+// HTTPServer returns an http.Server for the routes with the timeouts and
+// header limit Serve uses, so tests can exercise the real settings.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -102,6 +98,16 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+}
+
+// Serve listens on addr and serves until ctx ends, then shuts down
+// gracefully. ready, if not nil, receives the bound address.
+func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("publish: listen on %s: %w (is another process using it? change listen)", addr, err)
+	}
+	srv := s.HTTPServer()
 	s.log.Info("http server listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready(ln.Addr())

@@ -25,6 +25,9 @@ import (
 var outpostBin string
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv(netnsServeEnv); addr != "" { // a target inside a network namespace
+		os.Exit(serveNetnsTarget(addr))
+	}
 	dir, err := os.MkdirTemp("", "outpost-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -54,7 +57,13 @@ type daemonProc struct {
 
 func startDaemon(t *testing.T, configPath string, env ...string) *daemonProc {
 	t.Helper()
-	cmd := exec.Command(outpostBin, "run", "-config", configPath)
+	return startDaemonCmd(t, exec.Command(outpostBin, "run", "-config", configPath), env...)
+}
+
+// startDaemonCmd starts cmd, an `outpost run` possibly behind a wrapper
+// such as `ip netns exec`, and waits until it listens.
+func startDaemonCmd(t *testing.T, cmd *exec.Cmd, env ...string) *daemonProc {
+	t.Helper()
 	cmd.Env = append(append(os.Environ(), "OUTPOST_ADMIN_TOKEN="+e2eToken), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
