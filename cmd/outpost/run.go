@@ -53,6 +53,10 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 		fmt.Fprintf(stderr, "outpost: %v\n", err)
 		return exitFail
 	}
+	// net/http reports some peer misbehaviour (an unsolicited response from
+	// a hostile target, say) through the standard logger; route it through
+	// the daemon's structured log instead of raw text in the middle of it.
+	slog.SetDefault(log)
 	if *cpuProfile != "" {
 		stopProfile, err := startCPUProfile(*cpuProfile)
 		if err != nil {
