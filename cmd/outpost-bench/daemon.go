@@ -118,11 +118,11 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 	cpu := procCPU(cmd.Process.Pid) - cpu0
 	probes := farm.arrived.Load() - arrived0
 	written := metricValue(base, "outpost_store_results_written_total") - written0
+	lag50, lag99 := lagQuantiles(base) // before our own load below
 	// Phase 2: latency of the public documents while probing goes on.
 	summary, page := latencies(base, time.Now().Add(10*time.Second))
 	// Phase 3: summary.json throughput, 16 clients for 5 s, while probing.
 	rps := throughput(base+"/api/v2/summary.json", 16, 5*time.Second)
-	lag50, lag99 := lagQuantiles(base)
 	rss := procPeakRSS(cmd.Process.Pid)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
