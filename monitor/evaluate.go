@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/outpost-status/outpost/probe"
@@ -42,7 +43,7 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	if next.State != prev.State {
 		m.log.Info("check state changed", "check", c.Key, "component", c.Component,
 			"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
-	} else {
+	} else if m.log.Enabled(ctx, slog.LevelDebug) { // a hot path: no attrs built for nothing
 		m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class, "duration", r.Duration, "err", r.Message)
 	}
 	m.evaluateComponent(now, c.Component, c.Key)

@@ -1,10 +1,8 @@
 package probe
 
 import (
-	"context"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 )
@@ -89,16 +87,7 @@ func benchmarkDNSProbe(b *testing.B, tr Transport) {
 	server := startDNSTestServer(b, newDNSTestMux())
 	p := NewDNS(DNSConfig{})
 	tg := dnsTestTarget(b, server, "ok.outpost.test", "transport="+string(tr), dnsTestOptions())
-	b.ReportAllocs()
-	for b.Loop() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r := p.Probe(ctx, tg)
-		cancel()
-		if r.Outcome != Up {
-			b.Fatalf("probe %s: %s", r.Outcome, r.Message)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, tg, nil)
 }
 
 func BenchmarkDNSProbeUDP(b *testing.B) { benchmarkDNSProbe(b, UDP) }

@@ -1,10 +1,12 @@
 package probe
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // phaseNames lists phase names in order, comma separated.
@@ -39,4 +41,24 @@ func closedPort(t testing.TB, network string) int {
 // closedAddr is closedPort as a host:port.
 func closedAddr(t testing.TB, network string) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(closedPort(t, network)))
+}
+
+// benchProbes runs p against t b.N times, each with a 5 s deadline, fails
+// on anything but up, and reports allocations and probes per second. each,
+// if not nil, sees every result.
+func benchProbes(b *testing.B, p Prober, t Target, each func(Result)) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		r := p.Probe(ctx, t)
+		cancel()
+		if r.Outcome != Up {
+			b.Fatalf("probe: %s/%s %s", r.Outcome, r.Class, r.Message)
+		}
+		if each != nil {
+			each(r)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
 }

@@ -124,12 +124,5 @@ func BenchmarkHTTPProbe(b *testing.B) {
 	tg, _ := ParseTarget(srv.URL + "/")
 	tg.Options.Expect.BodyContains = "Welcome"
 	p := NewHTTP(HTTPConfig{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if r := p.Probe(context.Background(), tg); r.Outcome != Up {
-			b.Fatalf("probe: %+v", r)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, tg, nil)
 }

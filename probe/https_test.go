@@ -395,16 +395,7 @@ func BenchmarkHTTPSProbe(b *testing.B) {
 	srv := startHTTPSServer(b, pki.leaf(b, time.Now().Add(24*time.Hour), "127.0.0.1"), httpsOK)
 	p := NewHTTP(HTTPConfig{RootCAs: pki.Pool()})
 	target := mustTarget(b, srv.URL+"/", Options{Expect: Expect{BodyContains: "ok"}})
-	b.ReportAllocs()
-	for b.Loop() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r := p.Probe(ctx, target)
-		cancel()
-		if r.Outcome != Up {
-			b.Fatalf("%s/%s %s", r.Outcome, r.Class, r.Message)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, target, nil)
 }
 
 // TestHTTPProbeFreshConnectionEveryTime: what a customer's first request

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"testing"
-	"time"
 )
 
 func BenchmarkSIPProbeUDP(b *testing.B) { benchmarkSIPProbe(b, "udp") }
@@ -15,15 +14,7 @@ func benchmarkSIPProbe(b *testing.B, network string) {
 	srv := startSIPResponder(b, network, nil, func(c *sipCall) { c.Reply(200, "OK", "Server: bench") })
 	p := NewSIP(SIPConfig{})
 	target := sipTestTarget(b, sipURI("", srv.Port, network), DefaultOptions())
-	b.ReportAllocs()
 	retransmits := 0
-	for b.Loop() {
-		r := probeWithin(p, target, 5*time.Second)
-		if r.Outcome != Up {
-			b.Fatalf("probe: %s/%s %s", r.Outcome, r.Class, r.Message)
-		}
-		retransmits += r.Details.Retransmits
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, target, func(r Result) { retransmits += r.Details.Retransmits })
 	b.ReportMetric(float64(retransmits), "retransmits")
 }

@@ -85,11 +85,5 @@ func BenchmarkTCPProbe(b *testing.B) {
 	tg, _ := NewTarget("tcp://"+addr, DefaultOptions())
 	tg.Options.Expect.BodyRegex = regexp.MustCompile("^220")
 	p := NewTCP(nil, nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := p.Probe(context.Background(), tg); r.Outcome != Up {
-			b.Fatalf("probe: %+v", r)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, tg, nil)
 }

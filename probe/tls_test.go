@@ -313,14 +313,5 @@ func BenchmarkTLSProbe(b *testing.B) {
 	srv := startTLSServer(b, &tls.Config{Certificates: []tls.Certificate{pki.leaf(b, time.Now().Add(24*time.Hour), "127.0.0.1")}})
 	p := NewTLS(TLSConfig{RootCAs: pki.Pool()})
 	target := mustTarget(b, "tls://127.0.0.1:"+strconv.Itoa(srv.port()), Options{})
-	b.ReportAllocs()
-	for b.Loop() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		r := p.Probe(ctx, target)
-		cancel()
-		if r.Outcome != Up {
-			b.Fatalf("%s/%s %s", r.Outcome, r.Class, r.Message)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "probes/s")
+	benchProbes(b, p, target, nil)
 }

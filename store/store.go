@@ -11,6 +11,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the on-disk layout this binary reads and writes.
@@ -105,7 +106,7 @@ func Open(path string, o Options) (*DB, error) {
 
 func openBolt(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
 	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s: %w; stop the other outpost or change data_dir", path, ErrLocked)
 	}
 	if err != nil {
