@@ -40,12 +40,17 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	m.mu.Lock()
 	e.state = next
 	m.mu.Unlock()
-	if next.State != prev.State {
-		m.log.Info("check state changed", "check", c.Key, "component", c.Component,
-			"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
-	} else if m.log.Enabled(ctx, slog.LevelDebug) { // a hot path: no attrs built for nothing
-		m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class, "duration", r.Duration, "err", r.Message)
+	if next.State == prev.State {
+		// The component's status and the check's interval follow from
+		// states, maintenance and blindness only; the tick looks after the
+		// last two, so an unchanged state changes nothing here.
+		if m.log.Enabled(ctx, slog.LevelDebug) { // a hot path: no attrs built for nothing
+			m.log.Debug("probe", "check", c.Key, "outcome", r.Outcome, "class", r.Class, "duration", r.Duration, "err", r.Message)
+		}
+		return
 	}
+	m.log.Info("check state changed", "check", c.Key, "component", c.Component,
+		"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
 	m.evaluateComponent(now, c.Component, c.Key)
 }
 

@@ -28,7 +28,7 @@ func (d dialer) dial(ctx context.Context, network, host string, port int, phases
 		return nil, err
 	}
 	start := d.clock.Now()
-	var nd net.Dialer
+	nd := net.Dialer{KeepAlive: -1} // a probe's connection lives seconds
 	var lastErr error
 	for _, a := range addrs {
 		conn, err := nd.DialContext(ctx, network, net.JoinHostPort(a.Unmap().String(), strconv.Itoa(port)))

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
@@ -49,7 +47,7 @@ func newAdminPublishOn(db *store.DB, token string) (*Server, *monitor.Monitor) {
 		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
 	mon := monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
-	return NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
+	return NewServer(ServerOptions{Monitor: mon, Incidents: db,
 		Admin: mon, AdminStore: db, AdminToken: token,
 		Availability: AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour}, PartialWeight: 0.3},
 		Page:         PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}}), mon

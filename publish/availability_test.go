@@ -76,9 +76,6 @@ func TestAvailabilityJSONAndMetric(t *testing.T) {
 // newServerWith serves o with the test defaults filled in.
 func newServerWith(t *testing.T, o ServerOptions) *httptestServer {
 	t.Helper()
-	if o.Gatherer == nil {
-		o.Gatherer = prometheus.NewRegistry()
-	}
 	if o.Now == nil {
 		o.Now = func() time.Time { return testNow }
 	}

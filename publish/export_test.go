@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -192,7 +190,7 @@ func (m *mutableIncidents) set(list []store.Incident) {
 func TestStaticExportOnlyOnChange(t *testing.T) {
 	incs := &mutableIncidents{list: testIncidents()}
 	now := testNow
-	s := NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: incs, Gatherer: prometheus.NewRegistry(),
+	s := NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: incs,
 		Now: func() time.Time { return now }})
 	dir := filepath.Join(t.TempDir(), "site")
 	st := &staticState{}

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
@@ -53,7 +51,7 @@ func runKill9Child(t *testing.T, dbPath string) {
 	mon := monitor.New(spec, monitor.Options{Prober: up, History: db, Incidents: db, MaintenanceStore: db,
 		TickInterval: 20 * time.Millisecond})
 	go func() { _ = mon.Run(ctx) }() // probes and ticks write to the store while edits are saved
-	s := NewServer(ServerOptions{Monitor: mon, Incidents: db, Gatherer: prometheus.NewRegistry(),
+	s := NewServer(ServerOptions{Monitor: mon, Incidents: db,
 		Admin: mon, AdminStore: db, AdminToken: testToken, Page: PageInfo{Title: "Kill", Language: "en"}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -29,22 +29,19 @@ type BuildInfo struct {
 	Version, Revision, GoVersion string
 }
 
-// Metrics are outpost's Prometheus metrics. Counters and histograms are
-// fed by the monitor through the monitor.Observer methods; live state is
-// read from the CheckSource at scrape time, so no series outlives its check.
+// Metrics are outpost's Prometheus metrics. Probe counts and durations
+// are fed by the monitor through the monitor.Observer methods and kept per
+// check in a compact form (see checkmetrics.go); live state is read from
+// the CheckSource at scrape time, so no series outlives its check.
 type Metrics struct {
-	probes       *prometheus.CounterVec
-	probeSeconds *prometheus.HistogramVec
-	lag          prometheus.Histogram
+	stats *checkStats
+	lag   prometheus.Histogram
 }
 
 var _ monitor.Observer = (*Metrics)(nil)
 
 // MetricsOptions configure NewMetrics.
 type MetricsOptions struct {
-	// Checks pre-creates per-check series so rates exist before the
-	// first failure.
-	Checks []monitor.Check
 	// StoreStats and StoreSize feed the outpost_store_* metrics; either
 	// may be nil (typically store.Writer.Stats and store.DB.Size).
 	StoreStats func() store.WriterStats
@@ -52,18 +49,13 @@ type MetricsOptions struct {
 	Build      BuildInfo
 }
 
-// NewMetrics registers outpost's probe, scheduler, build and store metrics
-// and the Go and process collectors on reg (never the global default
-// registry). Live check state is exported by NewStateCollector.
+// NewMetrics registers outpost's scheduler, build and store metrics and
+// the Go and process collectors on reg (never the global default
+// registry). The per-check families are added by Handler, live component
+// state by NewStateCollector.
 func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
 	m := &Metrics{
-		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "outpost_probes_total", Help: "Probes run, by check and result (up, degraded, down).",
-		}, []string{"check", "component", "result"}),
-		probeSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "outpost_probe_duration_seconds", Help: "Duration of probes, by check.",
-			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"check", "component"}),
+		stats: &checkStats{byKey: map[string]*probeStats{}},
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "outpost_scheduler_lag_seconds", Help: "Delay between a probe's deadline and its start.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 5},
@@ -73,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
 		Name: "outpost_build_info", Help: "Build information; the value is always 1.",
 	}, []string{"version", "revision", "goversion"})
 	build.WithLabelValues(o.Build.Version, o.Build.Revision, o.Build.GoVersion).Set(1)
-	cs := []prometheus.Collector{m.probes, m.probeSeconds, m.lag, build,
+	cs := []prometheus.Collector{m.lag, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -85,33 +77,16 @@ func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
 			return nil, err
 		}
 	}
-	// Pre-create series so rates exist before the first failure.
-	for _, s := range o.Checks {
-		for _, r := range []probe.Outcome{probe.Up, probe.Degraded, probe.Down} {
-			m.probes.WithLabelValues(s.ID, s.Component, string(r))
-		}
-	}
 	return m, nil
 }
 
 // ObserveProbe implements monitor.Observer.
-func (m *Metrics) ObserveProbe(c monitor.Check, r probe.Result) {
-	m.probes.WithLabelValues(c.ID, c.Component, string(r.Outcome)).Inc()
-	m.probeSeconds.WithLabelValues(c.ID, c.Component).Observe(r.Duration.Seconds())
-}
+func (m *Metrics) ObserveProbe(c monitor.Check, r probe.Result) { m.stats.get(c.Key).observe(r) }
 
 // ObserveSchedulerLag implements monitor.Observer.
 func (m *Metrics) ObserveSchedulerLag(lag time.Duration) { m.lag.Observe(lag.Seconds()) }
 
 var (
-	descCheckUp = prometheus.NewDesc("outpost_check_up",
-		"1 if the check is up or degraded, 0 if down; absent while unknown.", []string{"check", "component"}, nil)
-	descCheckState = prometheus.NewDesc("outpost_check_state",
-		"Current state of the check, one-hot.", []string{"check", "component", "state"}, nil)
-	descCheckInfo = prometheus.NewDesc("outpost_check_info",
-		"Check metadata; the target is redacted.", []string{"check", "component", "type", "target"}, nil)
-	descCertExpiry = prometheus.NewDesc("outpost_tls_cert_expiry_timestamp_seconds",
-		"Earliest certificate expiry seen by the last probe.", []string{"check", "component"}, nil)
 	descComponentStatus = prometheus.NewDesc("outpost_component_status",
 		"Current Statuspage status of the component, one-hot.", []string{"component", "status"}, nil)
 	descBlind = prometheus.NewDesc("outpost_blind",
@@ -130,25 +105,19 @@ type stateCollector struct {
 }
 
 // NewStateCollector exports live state read at scrape time:
-// outpost_check_up, outpost_check_state, outpost_check_info,
-// outpost_tls_cert_expiry_timestamp_seconds, outpost_component_status,
-// outpost_blind and (when incidents is not nil) outpost_incidents.
+// outpost_component_status, outpost_blind and (when incidents is not nil)
+// outpost_incidents. Per-check state comes from Metrics.Handler.
 func NewStateCollector(src CheckSource, incidents IncidentSource) prometheus.Collector {
 	return &stateCollector{src: src, incidents: incidents}
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descCheckUp
-	ch <- descCheckState
-	ch <- descCheckInfo
-	ch <- descCertExpiry
 	ch <- descComponentStatus
 	ch <- descBlind
 	ch <- descIncidents
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	c.collectChecks(ch)
 	for _, comp := range c.src.Components() {
 		for _, st := range monitor.ComponentStatuses {
 			ch <- prometheus.MustNewConstMetric(descComponentStatus, prometheus.GaugeValue, oneHot(comp.Status == st), comp.ID, string(st))
@@ -177,30 +146,6 @@ func oneHot(b bool) float64 {
 		return 1
 	}
 	return 0
-}
-
-func (c *stateCollector) collectChecks(ch chan<- prometheus.Metric) {
-	for _, s := range c.src.Snapshot() {
-		switch s.State {
-		case monitor.StateUp, monitor.StateDegraded:
-			ch <- prometheus.MustNewConstMetric(descCheckUp, prometheus.GaugeValue, 1, s.ID, s.Component)
-		case monitor.StateDown:
-			ch <- prometheus.MustNewConstMetric(descCheckUp, prometheus.GaugeValue, 0, s.ID, s.Component)
-		}
-		for _, st := range monitor.States {
-			v := 0.0
-			if s.State == st {
-				v = 1
-			}
-			ch <- prometheus.MustNewConstMetric(descCheckState, prometheus.GaugeValue, v, s.ID, s.Component, string(st))
-		}
-		ch <- prometheus.MustNewConstMetric(descCheckInfo, prometheus.GaugeValue, 1, s.ID, s.Component,
-			checkType(s.Target), s.Target.Redacted)
-		if s.Last != nil && !s.Last.Details.CertExpiry.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descCertExpiry, prometheus.GaugeValue,
-				float64(s.Last.Details.CertExpiry.Unix()), s.ID, s.Component)
-		}
-	}
 }
 
 // checkType names a target's protocol as operators write it (https, sips).

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/outpost-status/outpost/monitor"
 )
 
@@ -84,7 +82,7 @@ func newStatusServer(t testing.TB, o pageOptions) *Server {
 		o.lang = "en"
 	}
 	opts := ServerOptions{Monitor: statusMonitor{pageMonitor: pageMonitor{testChecksTB(t)}, blind: o.blind, extra: o.extra},
-		Incidents: testIncidents(), Gatherer: prometheus.NewRegistry(), Now: func() time.Time { return testNow },
+		Incidents: testIncidents(), Now: func() time.Time { return testNow },
 		Page: PageInfo{Title: "Example Status", URL: o.url, Language: o.lang, Location: berlin}}
 	if !o.noSrc {
 		opts.Days, opts.Uptime = fakeDays{berlin}, fakeUptime{}

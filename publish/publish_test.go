@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
@@ -61,18 +60,14 @@ func newTestServer(t *testing.T) (*httptest.Server, *Metrics) {
 	t.Helper()
 	checks := testChecks(t)
 	reg := prometheus.NewRegistry()
-	var cs []monitor.Check
-	for _, c := range checks {
-		cs = append(cs, c.Check)
-	}
-	m, err := NewMetrics(reg, MetricsOptions{Checks: cs, Build: BuildInfo{"v0.1.0", "abc", "go1.26"},
+	m, err := NewMetrics(reg, MetricsOptions{Build: BuildInfo{"v0.1.0", "abc", "go1.26"},
 		StoreStats: func() store.WriterStats { return store.WriterStats{Written: 7} },
 		StoreSize:  func() (int64, error) { return 32768, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg.MustRegister(NewStateCollector(checks, fakeIncidents{{State: store.IncidentDraft}}))
-	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: checks, Gatherer: reg}).Handler())
+	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: checks, Metrics: m.Handler(reg, checks, nil)}).Handler())
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -128,15 +123,16 @@ func TestMetrics(t *testing.T) {
 	checks := testChecks(t)
 	m.ObserveProbe(checks[0].Check, probe.Result{Outcome: probe.Down, Duration: 2 * time.Second})
 	m.ObserveSchedulerLag(3 * time.Millisecond)
-	if got := testutil.ToFloat64(m.probes.WithLabelValues("home", "web", "down")); got != 1 {
-		t.Errorf("probes_total down = %v", got)
-	}
-	if got := testutil.ToFloat64(m.probes.WithLabelValues("sip", "telephony", "up")); got != 0 {
-		t.Errorf("pre-created series = %v", got)
-	}
 	_, body := get(t, srv.URL+"/metrics")
 	for _, want := range []string{
 		`outpost_check_up{check="home",component="web"} 0`,
+		`outpost_probes_total{check="home",component="web",result="down"} 1`,
+		`outpost_probes_total{check="sip",component="telephony",result="up"} 0`, // before the first probe
+		`outpost_probe_duration_seconds_bucket{check="home",component="web",le="1"} 0`,
+		`outpost_probe_duration_seconds_bucket{check="home",component="web",le="2.5"} 1`,
+		`outpost_probe_duration_seconds_bucket{check="home",component="web",le="+Inf"} 1`,
+		`outpost_probe_duration_seconds_sum{check="home",component="web"} 2`,
+		`outpost_probe_duration_seconds_count{check="sip",component="telephony"} 0`,
 		`outpost_check_state{check="sip",component="telephony",state="unknown"} 1`,
 		`outpost_check_info{check="home",component="web",target="https://redacted@www.example.com/?token=redacted",type="https"} 1`,
 		`outpost_tls_cert_expiry_timestamp_seconds{check="home",component="web"} 1.7980812e+09`,

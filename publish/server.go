@@ -12,9 +12,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // ServerOptions configure a Server.
@@ -23,7 +20,7 @@ type ServerOptions struct {
 	Availability AvailabilityOptions
 	Incidents    IncidentSource // nil: no incidents are shown
 	Page         PageInfo
-	Gatherer     prometheus.Gatherer
+	Metrics      http.Handler // serves /metrics (Metrics.Handler); nil: not served
 	// Admin, AdminStore and AdminToken enable /api/admin/; the API is
 	// off while AdminToken is empty.
 	Admin      Admin
@@ -73,9 +70,9 @@ func NewServer(o ServerOptions) *Server {
 	s.mux.Handle("GET /api/v1/components/{id}/days.json", public(s.viewHandler(s.handleDays)))
 	s.registerAdmin()
 	s.registerPage()
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{
-		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelError), ErrorHandling: promhttp.ContinueOnError,
-	}))
+	if o.Metrics != nil {
+		s.mux.Handle("GET /metrics", o.Metrics)
+	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -78,7 +76,7 @@ func newPageServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: testIncidents(),
-		Gatherer: prometheus.NewRegistry(), Now: func() time.Time { return testNow },
+		Now:  func() time.Time { return testNow },
 		Page: PageInfo{Title: "Example Status", URL: "https://status.example.com", Language: "en", Location: berlin}}).Handler())
 	t.Cleanup(srv.Close)
 	return srv

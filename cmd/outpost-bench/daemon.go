@@ -27,8 +27,12 @@ type daemonRun struct {
 	duration time.Duration
 	kinds    []string // cycled over checks: http, tcp, dns, sip
 	behave   string   // behaviour of every target: ok, slow, failing, silent
-	// cpuProfile, if set, is passed to outpost run -cpuprofile.
+	// cpuProfile, if set, is passed to outpost run -cpuprofile, and the run
+	// stops after the steady phase so that the profile shows probing only.
 	cpuProfile string
+	// bare also measures a bare net/http client at the same rate (HTTP
+	// checks with ok targets only).
+	bare bool
 }
 
 // writeConfig generates a configuration: components of 50 checks each.
@@ -105,7 +109,16 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 
 	// Phase 1: steady probing only, measured over whole intervals after the
 	// first one (no requests of ours in the CPU window).
-	written0 := metricValue(base, "outpost_store_results_written_total")
+	// A scrape of 10,000 checks' metrics costs more CPU than a second of
+	// probing: a profiled run leaves them out so the profile shows probing.
+	profiling := r.cpuProfile != ""
+	scrape := func(name string) float64 {
+		if profiling {
+			return -1
+		}
+		return metricValue(base, name)
+	}
+	written0 := scrape("outpost_store_results_written_total")
 	cpu0, arrived0, t0 := procCPU(cmd.Process.Pid), farm.arrived.Load(), time.Now()
 	steady := time.Until(t0.Add(r.duration))
 	timer := time.NewTimer(steady)
@@ -117,15 +130,12 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 	elapsed := time.Since(t0).Seconds()
 	cpu := procCPU(cmd.Process.Pid) - cpu0
 	probes := farm.arrived.Load() - arrived0
-	written := metricValue(base, "outpost_store_results_written_total") - written0
-	lag50, lag99 := lagQuantiles(base) // before our own load below
-	// Phase 2: latency of the public documents while probing goes on.
-	summary, page := latencies(base, time.Now().Add(10*time.Second))
-	// Phase 3: summary.json throughput, 16 clients for 5 s, while probing.
-	rps := throughput(base+"/api/v2/summary.json", 16, 5*time.Second)
-	rss := procPeakRSS(cmd.Process.Pid)
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	_ = cmd.Wait()
+	written := scrape("outpost_store_results_written_total") - written0
+	lag50, lag99 := -1.0, -1.0
+	if !profiling {
+		lag50, lag99 = lagQuantiles(base) // before our own load below
+	}
+	rssProbing, rssNow := procPeakRSS(cmd.Process.Pid), procRSS(cmd.Process.Pid)
 	line := map[string]any{
 		"bench": "daemon", "checks": r.checks, "kinds": strings.Join(r.kinds, ","), "behaviour": r.behave,
 		"interval_seconds": r.interval.Seconds(), "seconds": elapsed,
@@ -133,12 +143,39 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		"probes_per_second":            float64(probes) / elapsed,
 		"all_checks_probed_after_s":    coverage,
 		"cpu_seconds":                  cpu, "cpu_ms_per_probe": 1000 * cpu / float64(max(probes, 1)),
-		"peak_rss_mib":  float64(rss) / (1 << 20),
+		"peak_rss_probing_mib": float64(rssProbing) / (1 << 20), "rss_after_probing_mib": float64(rssNow) / (1 << 20),
 		"lag_p50_le_ms": lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
 		"store_writes_per_second": written / elapsed,
-		"summary_json_p50_ms":     summary[0], "summary_json_p99_ms": summary[1],
-		"summary_json_requests_per_second": rps,
-		"status_page_p50_ms":               page[0], "status_page_p99_ms": page[1],
+	}
+	if profiling {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		return line, nil
+	}
+	// Phase 2: latency of the public documents while probing goes on.
+	summary, page := latencies(base, time.Now().Add(10*time.Second))
+	// Phase 3: summary.json throughput, 16 clients for 5 s, while probing.
+	rps := throughput(base+"/api/v2/summary.json", 16, 5*time.Second)
+	line["peak_rss_mib"] = float64(procPeakRSS(cmd.Process.Pid)) / (1 << 20)
+	// Where the memory is, from the Go runtime's own view.
+	for key, metric := range map[string]string{"heap_inuse_mib": "go_memstats_heap_inuse_bytes",
+		"stack_inuse_mib": "go_memstats_stack_inuse_bytes", "go_sys_mib": "go_memstats_sys_bytes"} {
+		line[key] = metricValue(base, metric) / (1 << 20)
+	}
+	line["summary_json_p50_ms"], line["summary_json_p99_ms"] = summary[0], summary[1]
+	line["summary_json_requests_per_second"] = rps
+	line["status_page_p50_ms"], line["status_page_p99_ms"] = page[0], page[1]
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	// The yardstick runs after the daemon has stopped, so that the two do
+	// not share the CPU.
+	if r.bare && strings.Join(r.kinds, ",") == "http" && r.behave == behaveOK {
+		bare, err := runBareClient(ctx, farm.httpURL+"/bare", float64(r.checks)/r.interval.Seconds(), r.duration)
+		if err != nil {
+			return nil, err
+		}
+		line["bare_client_cpu_ms_per_request"] = bare
+		line["cpu_ratio_to_bare_client"] = 1000 * cpu / float64(max(probes, 1)) / bare
 	}
 	return line, nil
 }
@@ -293,13 +330,19 @@ func procCPU(pid int) float64 {
 }
 
 // procPeakRSS returns VmHWM of pid in bytes.
-func procPeakRSS(pid int) int64 {
+func procPeakRSS(pid int) int64 { return procStatus(pid, "VmHWM:") }
+
+// procRSS returns VmRSS of pid in bytes.
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
+
+// procStatus returns a kB field of /proc/pid/status in bytes.
+func procStatus(pid int, field string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb * 1024
 		}

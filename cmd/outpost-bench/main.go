@@ -1,9 +1,11 @@
 // Command outpost-bench measures outpost against a target farm on loopback
 // and prints one JSON line per measurement (SPEC §14).
 //
-// This first version measures HTTP probe throughput (counted where the
-// requests arrive) and store ingest; scheduler lag at scale, RSS with
-// 10,000 checks and page render times come with the performance issue.
+// Modes: probes (the HTTP prober in process, and store ingest), scheduler,
+// detection, and daemon: the real binary against a loopback farm, measured
+// from outside (probes where they arrive, CPU and RSS from /proc, lag from
+// /metrics, API and page latency), next to a bare net/http client doing the
+// same requests at the same rate as the yardstick for CPU per probe.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,14 +41,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 64, "probes in flight")
 	duration := fs.Duration("duration", 5*time.Second, "length of the HTTP run")
 	results := fs.Int("results", 200_000, "results written in the store ingest run")
-	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary)")
+	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary), bare-client (the yardstick daemon mode runs)")
 	checks := fs.Int("checks", 1000, "checks in the scheduler run")
 	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler run")
 	components := fs.Int("components", 5, "components in the detection run")
 	bin := fs.String("outpost", "", "daemon mode: outpost binary (default: go build ./cmd/outpost)")
 	kinds := fs.String("kinds", "http", "daemon mode: target kinds cycled over checks (http,tcp,dns,sip)")
 	behave := fs.String("behaviour", behaveOK, "daemon mode: targets are ok, slow, failing or silent")
-	profile := fs.String("cpuprofile", "", "daemon mode: CPU profile of the daemon to `FILE`")
+	profile := fs.String("cpuprofile", "", "daemon mode: CPU profile of the daemon's steady probing to `FILE` (the run then stops after that phase); bare-client mode: of the client")
+	url := fs.String("url", "", "bare-client mode: URL to fetch")
+	rate := fs.Float64("rate", 1000, "bare-client mode: requests per second")
+	viaProber := fs.Bool("prober", false, "bare-client mode: use outpost's HTTP prober instead of a bare net/http client")
+	bare := fs.Bool("bare", true, "daemon mode: also measure a bare net/http client at the same rate (HTTP only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,9 +95,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		line, err := benchDaemon(ctx, daemonRun{bin: *bin, checks: *checks, interval: *interval, duration: *duration,
-			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile})
+			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare})
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost-bench: daemon: %v\n", err)
+			return 1
+		}
+		_ = enc.Encode(line)
+		return 0
+	case "bare-client":
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+				return 1
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+				return 1
+			}
+			defer pprof.StopCPUProfile()
+		}
+		line, err := bareClient(ctx, *url, *rate, *duration, *viaProber)
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: bare client: %v\n", err)
 			return 1
 		}
 		_ = enc.Encode(line)

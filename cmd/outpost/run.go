@@ -122,7 +122,7 @@ func (a *app) build() error {
 	availability := publish.AvailabilityOptions{History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}
 	reg := prometheus.NewRegistry()
 	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
-		Checks: spec.Checks, Build: buildInfo(), StoreStats: a.writer.Stats, StoreSize: a.db.Size,
+		Build: buildInfo(), StoreStats: a.writer.Stats, StoreSize: a.db.Size,
 	})
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
@@ -141,7 +141,7 @@ func (a *app) build() error {
 	}
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
-	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Gatherer: reg, Logger: a.log,
+	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: metrics.Handler(reg, a.mon, a.log), Logger: a.log,
 		Admin: a.mon, AdminStore: a.db, AdminToken: token.Reveal(), Availability: availability,
 		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
 	return nil
