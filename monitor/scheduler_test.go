@@ -1,7 +1,9 @@
 package monitor
 
 import (
+	"container/heap"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,5 +118,36 @@ func TestSchedulerBoundsConcurrency(t *testing.T) {
 	<-stopped
 	if peak != limit {
 		t.Errorf("peak concurrency %d, want %d", peak, limit)
+	}
+}
+
+// One wake-up starts every probe due within the slack after it, and none
+// later: thousands of checks cost a wake-up per 10 ms, not per deadline.
+func TestSchedulerBatchesDeadlinesWithinSlack(t *testing.T) {
+	base := time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
+	s := newScheduler(nil, nil)
+	for i, offset := range []time.Duration{0, 4 * time.Millisecond, 10 * time.Millisecond, 11 * time.Millisecond, 40 * time.Millisecond} {
+		heap.Push(&s.queue, dueEntry{due: base.Add(offset), key: string(rune('a' + i)), slack: slackFor(10 * time.Second)})
+	}
+	if d := s.untilDue(base.Add(-time.Second)); d != time.Second {
+		t.Errorf("untilDue = %s, want the first deadline", d)
+	}
+	var started []string
+	for {
+		e, ok := s.popDue(base)
+		if !ok {
+			break
+		}
+		started = append(started, e.key)
+	}
+	if got := strings.Join(started, ""); got != "abc" {
+		t.Errorf("started %q at the first deadline, want abc (within 10 ms)", got)
+	}
+	if d := s.untilDue(base); d != 11*time.Millisecond {
+		t.Errorf("then untilDue = %s, want 11ms", d)
+	}
+	// A test-sized interval keeps its shape: 20 ms gets 0.2 ms of slack.
+	if got := slackFor(20 * time.Millisecond); got != 200*time.Microsecond {
+		t.Errorf("slackFor(20ms) = %s", got)
 	}
 }

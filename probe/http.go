@@ -68,6 +68,11 @@ func (p *HTTPProber) transport(o Options) *http.Transport {
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      true,
 		MaxResponseHeaderBytes: maxHTTPHeaderBytes,
+		// Every probe is a new connection with its own buffers. A probe's
+		// request is a few hundred bytes, and longer response lines are
+		// still read whole, so the 4 KiB defaults only cost allocation.
+		WriteBufferSize: 1 << 10,
+		ReadBufferSize:  2 << 10,
 	}
 	if p.transports == nil {
 		p.transports = map[tlsKey]*http.Transport{}
@@ -223,71 +228,86 @@ func (p *HTTPProber) fail(r Result, class Class, format string, args ...any) Res
 	return r
 }
 
+// httpPhases are the phases an HTTP probe reports, in the order they
+// normally happen.
+var httpPhases = [...]string{"resolve", "connect", "tls", "first_byte", "transfer"}
+
+// Indexes into httpPhases.
+const (
+	phaseResolve = iota
+	phaseConnect
+	phaseTLS
+	phaseFirstByte
+	phaseTransfer
+)
+
 // httpTracer collects phase timings over all requests of one probe
 // (redirects add up). Hooks may run on other goroutines, even after the
-// request failed, hence the mutex.
+// request failed, hence the mutex. Fixed arrays rather than maps: this
+// runs for every probe.
 type httpTracer struct {
-	clock Clock
-	mu    sync.Mutex
-	sums  map[string]time.Duration
-	order []string             // phases in the order they first started
-	open  map[string]time.Time // phases started and not yet ended
-	done  bool                 // set by abort: late hooks change nothing
-	addr  string
+	clock   Clock
+	mu      sync.Mutex
+	sums    [len(httpPhases)]time.Duration
+	opened  [len(httpPhases)]time.Time // when a phase not yet ended started
+	isOpen  [len(httpPhases)]bool
+	order   [len(httpPhases)]int8 // phases in the order they first started
+	started int                   // entries of order in use
+	seen    [len(httpPhases)]bool
+	done    bool // set by abort: late hooks change nothing
+	addr    string
 }
 
-func newHTTPTracer(c Clock) *httpTracer {
-	return &httpTracer{clock: c, sums: map[string]time.Duration{}, open: map[string]time.Time{}}
-}
+func newHTTPTracer(c Clock) *httpTracer { return &httpTracer{clock: c} }
 
-// start opens phase name.
-func (h *httpTracer) start(name string) {
+// start opens phase i.
+func (h *httpTracer) start(i int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.done {
 		return
 	}
-	if _, seen := h.sums[name]; !seen {
-		h.order = append(h.order, name)
-		h.sums[name] = 0
+	if !h.seen[i] {
+		h.seen[i] = true
+		h.order[h.started] = int8(i)
+		h.started++
 	}
-	h.open[name] = h.clock.Now()
+	h.opened[i], h.isOpen[i] = h.clock.Now(), true
 }
 
-// end closes phase name if it is open.
-func (h *httpTracer) end(name string) {
+// end closes phase i if it is open.
+func (h *httpTracer) end(i int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	started, ok := h.open[name]
-	if !ok {
+	if !h.isOpen[i] {
 		return
 	}
-	delete(h.open, name)
-	h.sums[name] += h.clock.Now().Sub(started)
+	h.isOpen[i] = false
+	h.sums[i] += h.clock.Now().Sub(h.opened[i])
 }
 
 func (h *httpTracer) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { h.start("resolve") },
-		DNSDone:           func(httptrace.DNSDoneInfo) { h.end("resolve") },
-		ConnectStart:      func(_, _ string) { h.start("connect") },
-		ConnectDone:       func(_, _ string, _ error) { h.end("connect") },
-		TLSHandshakeStart: func() { h.start("tls") },
-		TLSHandshakeDone:  func(tls.ConnectionState, error) { h.end("tls") },
+		DNSStart:          func(httptrace.DNSStartInfo) { h.start(phaseResolve) },
+		DNSDone:           func(httptrace.DNSDoneInfo) { h.end(phaseResolve) },
+		ConnectStart:      func(_, _ string) { h.start(phaseConnect) },
+		ConnectDone:       func(_, _ string, _ error) { h.end(phaseConnect) },
+		TLSHandshakeStart: func() { h.start(phaseTLS) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { h.end(phaseTLS) },
 		GotConn: func(info httptrace.GotConnInfo) {
-			h.start("first_byte")
+			h.start(phaseFirstByte)
 			h.mu.Lock()
 			h.addr = info.Conn.RemoteAddr().String()
 			h.mu.Unlock()
 		},
 		GotFirstResponseByte: func() {
-			h.end("first_byte")
-			h.start("transfer")
+			h.end(phaseFirstByte)
+			h.start(phaseTransfer)
 		},
 	}
 }
 
-func (h *httpTracer) bodyDone() { h.end("transfer") }
+func (h *httpTracer) bodyDone() { h.end(phaseTransfer) }
 
 // abort ends the phases still open when the request failed (the transport
 // may still be dialling in the background) and returns the latest of them.
@@ -296,11 +316,11 @@ func (h *httpTracer) abort() (during string) {
 	defer h.mu.Unlock()
 	h.done = true
 	now := h.clock.Now()
-	for _, name := range h.order {
-		if started, ok := h.open[name]; ok {
-			h.sums[name] += now.Sub(started)
-			delete(h.open, name)
-			during = name
+	for _, i := range h.order[:h.started] {
+		if h.isOpen[i] {
+			h.sums[i] += now.Sub(h.opened[i])
+			h.isOpen[i] = false
+			during = httpPhases[i]
 		}
 	}
 	return during
@@ -315,9 +335,9 @@ func (h *httpTracer) remoteAddr() string {
 func (h *httpTracer) phases() []Phase {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]Phase, 0, len(h.order))
-	for _, name := range h.order {
-		out = append(out, Phase{Name: name, Duration: h.sums[name]})
+	out := make([]Phase, 0, h.started)
+	for _, i := range h.order[:h.started] {
+		out = append(out, Phase{Name: httpPhases[i], Duration: h.sums[i]})
 	}
 	return out
 }

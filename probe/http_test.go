@@ -37,6 +37,11 @@ func TestHTTPProbe(t *testing.T) {
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(r.Method + " " + r.Header.Get("X-Probe")))
 	})
+	// Header lines and a body far larger than the transport's buffers.
+	mux.HandleFunc("/large", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Long", strings.Repeat("h", 100<<10))
+		w.Write([]byte(strings.Repeat("x", 300<<10) + "Welcome at the end"))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
@@ -67,6 +72,7 @@ func TestHTTPProbe(t *testing.T) {
 		{"body contains", srv.URL + "/ok", withBody("Welcome", ""), Up, ClassNone, 200},
 		{"body missing", srv.URL + "/ok", withBody("Goodbye", ""), Down, ClassBody, 200},
 		{"body regex", srv.URL + "/ok", withBody("", "^Wel+come"), Up, ClassNone, 200},
+		{"long header and body", srv.URL + "/large", withBody("Welcome at the end", ""), Up, ClassNone, 200},
 		{"wrong status", srv.URL + "/missing", def, Down, ClassStatus, 404},
 		{"server error", srv.URL + "/error", def, Down, ClassStatus, 503},
 		{"expected 404", srv.URL + "/missing", accept404, Up, ClassNone, 404},
