@@ -1,11 +1,12 @@
 // Package store keeps outpost's data in one bbolt file, <data_dir>/outpost.db.
 //
-// # Layout (schema version 2)
+// # Layout (schema version 3)
 //
 //	meta/schema                       uint32 big-endian schema version
 //	meta/location                     page time zone of the rollups (IANA name)
 //	meta/heartbeat                    last time the monitor was alive
-//	results/<check key>/<time>        one probe result
+//	results-by-time/<time><check key> one probe result (time first: see
+//	                                  WriteResults)
 //	intervals/<subject>/<start>       one state interval
 //	rollups/<subject>/<day>           one calendar day of a subject
 //	incidents/<id>                    one incident (JSON) with its updates
@@ -19,7 +20,9 @@
 //	updates                           created empty
 //
 // A subject is "check:<component>/<check>" or "component:<id>". Keys are
-// 8-byte big-endian Unix nanoseconds, so a time range is a cursor seek. A
+// 8-byte big-endian Unix nanoseconds, so a time range is a cursor seek;
+// result keys add the check key after the time, so every batch of results
+// is appended at the end of one tree. A
 // rollup's day key is the UTC midnight of its calendar date in the page
 // time zone (so days sort and are found by date in any zone). Buckets of
 // appended keys split pages at 90 % (FillPercent 0.9).
@@ -72,12 +75,18 @@
 // migrates an older one in its opening transaction, one version at a time
 // through the migrations table (keyed by the version it starts from).
 // Schema 1 had results only; its migration builds their probe rollups.
+// Schemas 1 and 2 kept results per check (results/<check>/<time>); the
+// move to schema 3 can be large, so it runs after Open's transaction in
+// transactions of 50,000 results, deleting what it moved as it goes, and
+// records schema 3 when the old bucket is empty. A crash part-way leaves
+// schema 2 and the next Open carries on.
 //
 // # Retention and file size
 //
 // Prune deletes raw results, closed intervals and rollups past retention
 // in transactions of a bounded number of keys (keys are collected, then
-// deleted), so the flusher is never held up long; RunRetention calls it
+// deleted), so the flusher is never held up long; expired results are
+// all at the start of their bucket; RunRetention calls it
 // periodically. bbolt reuses freed pages but never shrinks its file: the
 // file stays at its high-water mark. `outpost backup` (CopyFile) writes a
 // compacted copy holding only live pages; restoring it shrinks the file.

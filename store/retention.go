@@ -47,8 +47,12 @@ func (db *DB) Prune(ctx context.Context, now time.Time, r Retention, maxKeysPerT
 	resultCut := seekKey(now.Add(-r.Results))
 	historyCut := now.Add(-r.History)
 	dayCut := dateOf(historyCut, db.loc).key()
+	if r.Results > 0 {
+		if err := db.pruneResults(ctx, resultCut, maxKeysPerTx, &st); err != nil {
+			return st, fmt.Errorf("store: prune %s: %w", bucketResultsByTime, err)
+		}
+	}
 	jobs := []job{
-		{bucketResults, r.Results, func(k, _ []byte) (bool, error) { return bytes.Compare(k, resultCut) < 0, nil }, &st.Results},
 		{bucketIntervals, r.History, func(k, v []byte) (bool, error) {
 			iv, err := decodeInterval(keyTime(k), v)
 			return err == nil && !iv.Open() && !iv.End.After(historyCut), err
@@ -64,6 +68,42 @@ func (db *DB) Prune(ctx context.Context, now time.Time, r Retention, maxKeysPerT
 		}
 	}
 	return st, nil
+}
+
+// pruneResults deletes results keyed before cut, oldest first, at most
+// budget keys per transaction. They are at the start of the bucket.
+func (db *DB) pruneResults(ctx context.Context, cut []byte, budget int, st *PruneStats) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := 0
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketResultsByTime)
+			keys, err := collectExpired(b, func(k, _ []byte) (bool, error) { return bytes.Compare(k[:min(8, len(k))], cut) < 0, nil }, budget)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			n = len(keys)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		st.Transactions++
+		st.Results += n
+		if n < budget {
+			return nil
+		}
+	}
 }
 
 // pruneRoot prunes every subject bucket of root, chunk by chunk.

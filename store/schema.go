@@ -13,9 +13,84 @@ import (
 // inside Open's transaction; buckets of the current schema already exist.
 type migration func(tx *bolt.Tx, loc *time.Location) error
 
-// migrations is keyed by the version a migration starts from.
+// migrations is keyed by the version a migration starts from. They run
+// in Open's transaction up to schema inTxSchema; the move to schema 3
+// (moveResults) can be too large for one transaction and runs after it.
 var migrations = map[uint32]migration{
 	1: migrateV1,
+}
+
+// inTxSchema is the last version Open's transaction migrates to.
+const inTxSchema = 2
+
+// moveResults moves schema 2's results/<check>/<time> into
+// results-by-time/<time><check> in transactions of at most maxKeys keys,
+// deleting what it moved in the same transaction, and then records schema
+// 3. A crash part-way loses nothing: the schema stays 2 and the next Open
+// moves the rest.
+func (db *DB) moveResults(maxKeys int) error {
+	for {
+		done := false
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if binary.BigEndian.Uint32(meta.Get(keySchema)) >= 3 {
+				done = true
+				return nil
+			}
+			old := tx.Bucket(bucketResults)
+			if old == nil {
+				done = true
+				return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, 3))
+			}
+			dst := tx.Bucket(bucketResultsByTime)
+			dst.FillPercent = appendFill
+			names, err := bucketNames(old)
+			if err != nil {
+				return err
+			}
+			moved := 0
+			for _, name := range names {
+				b := old.Bucket(name)
+				var keys [][]byte
+				c := b.Cursor()
+				for k, v := c.First(); k != nil && moved < maxKeys; k, v = c.Next() {
+					if len(k) != 8 || v == nil {
+						return fmt.Errorf("%w: results/%s has a key %x that is not a time", ErrCorrupt, name, k)
+					}
+					key := appendResultKey(nil, int64(binary.BigEndian.Uint64(k)), string(name))
+					if err := dst.Put(key, bytes.Clone(v)); err != nil {
+						return err
+					}
+					keys = append(keys, bytes.Clone(k))
+					moved++
+				}
+				for _, k := range keys {
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				if k, _ := b.Cursor().First(); k == nil {
+					if err := old.DeleteBucket(name); err != nil {
+						return err
+					}
+				}
+				if moved >= maxKeys {
+					return nil
+				}
+			}
+			done = true
+			if err := tx.DeleteBucket(bucketResults); err != nil {
+				return err
+			}
+			return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, 3))
+		})
+		if err != nil {
+			return fmt.Errorf("store: %s: migrate schema 2 to 3 (results by time): %w", db.path, err)
+		}
+		if done {
+			return nil
+		}
+	}
 }
 
 // migrate runs the migrations from version from up to to and records the
@@ -37,6 +112,9 @@ func migrate(tx *bolt.Tx, from, to uint32, table map[uint32]migration, loc *time
 // rollups empty) the daily probe rollups of its stored results.
 func migrateV1(tx *bolt.Tx, loc *time.Location) error {
 	root := tx.Bucket(bucketResults)
+	if root == nil {
+		return tx.Bucket(bucketMeta).Put(keyLocation, []byte(loc.String()))
+	}
 	checks, err := bucketNames(root)
 	if err != nil {
 		return err

@@ -92,13 +92,11 @@ func TestOpenMigratesSchema1(t *testing.T) {
 		rs = append(rs, Result{Check: "web/home", Time: day.Add(time.Duration(i) * 30 * time.Minute), Outcome: o,
 			Duration: time.Duration(i) * 10 * time.Millisecond})
 	}
-	if err := db.WriteResults(rs); err != nil {
-		t.Fatal(err)
-	}
+	writeLegacyResults(t, db, rs)
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
-		return errors.Join(tx.DeleteBucket(bucketRollups), tx.DeleteBucket(bucketUpdates), meta.Delete(keyLocation),
-			meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, 1)))
+		return errors.Join(tx.DeleteBucket(bucketRollups), tx.DeleteBucket(bucketUpdates), tx.DeleteBucket(bucketResultsByTime),
+			meta.Delete(keyLocation), meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, 1)))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,5 +128,87 @@ func TestOpenMigratesSchema1(t *testing.T) {
 	// 480 ms to 950 ms in steps of 10 ms
 	if days[1].Latency != [LatencyBuckets]uint64{4: 3, 5: 45} {
 		t.Errorf("latency of %s = %v", days[1].Date, days[1].Latency)
+	}
+	if got, _ := db.Results("web/home", day, day.Add(4*24*time.Hour), 0); len(got) != 100 {
+		t.Errorf("%d results after migration, want 100", len(got))
+	}
+}
+
+// writeLegacyResults writes rs in the layout of schemas 1 and 2,
+// results/<check>/<time>.
+func writeLegacyResults(t *testing.T, db *DB, rs []Result) {
+	t.Helper()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		root, err := tx.CreateBucketIfNotExists(bucketResults)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			b, err := root.CreateBucketIfNotExists([]byte(r.Check))
+			if err != nil {
+				return err
+			}
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(r.Time.UnixNano())), encodeResult(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOpenMovesSchema2Results moves a schema 2 file's results to the
+// time-first layout in small transactions: every result arrives once,
+// the old bucket goes, the schema becomes 3, and a read-only open refuses
+// the file until then.
+func TestOpenMovesSchema2Results(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var rs []Result
+	for i := range 40 {
+		for _, c := range []string{"web/home", "web/api", "sip/edge"} {
+			rs = append(rs, Result{Check: c, Time: t0.Add(time.Duration(i) * time.Minute), Outcome: OutcomeUp, Code: i})
+		}
+	}
+	writeLegacyResults(t, db, rs)
+	setSchema(t, db, 2)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "must be migrated") {
+		t.Errorf("read-only open of schema 2: %v", err)
+	}
+	raw, err := openBolt(path, time.Second, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db = &DB{bolt: raw, path: path, loc: time.UTC}
+	if err := db.moveResults(7); err != nil { // 18 transactions
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { checkAndClose(t, db) })
+	if v := schemaOf(t, db); v != SchemaVersion {
+		t.Errorf("schema = %d", v)
+	}
+	_ = db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketResults) != nil {
+			t.Error("schema 2 results bucket left behind")
+		}
+		return nil
+	})
+	for _, c := range []string{"web/home", "web/api", "sip/edge"} {
+		got, err := db.Results(c, t0, t0.Add(time.Hour), 0)
+		if err != nil || len(got) != 40 || got[39].Code != 39 || !got[39].Time.Equal(t0.Add(39*time.Minute)) {
+			t.Errorf("%s: %d results (%v)", c, len(got), err)
+		}
+	}
+	if checks, _ := db.Checks(); strings.Join(checks, ",") != "sip/edge,web/api,web/home" {
+		t.Errorf("Checks() = %v", checks)
 	}
 }

@@ -15,7 +15,10 @@ import (
 )
 
 // SchemaVersion is the on-disk layout this binary reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
+
+// moveResultsPerTx bounds the transactions of the schema 3 migration.
+const moveResultsPerTx = 50_000
 
 // FileName is the database file inside data_dir.
 const FileName = "outpost.db"
@@ -26,17 +29,18 @@ const appendFill = 0.9
 
 // Top-level buckets.
 var (
-	bucketMeta        = []byte("meta")
-	bucketResults     = []byte("results")
-	bucketIntervals   = []byte("intervals")
-	bucketRollups     = []byte("rollups")
-	bucketIncidents   = []byte("incidents")
-	bucketUpdates     = []byte("updates")
-	bucketMaintenance = []byte("maintenance")
-	bucketAudit       = []byte("audit")
-	bucketOutbox      = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
-	bucketSent        = []byte("sent")   // sent/<channel>/<key>: idempotency marks
-	allBuckets        = [][]byte{bucketMeta, bucketResults, bucketIntervals, bucketRollups,
+	bucketMeta          = []byte("meta")
+	bucketResults       = []byte("results") // schema 1 and 2: results/<check>/<time>; moved by Open
+	bucketResultsByTime = []byte("results-by-time")
+	bucketIntervals     = []byte("intervals")
+	bucketRollups       = []byte("rollups")
+	bucketIncidents     = []byte("incidents")
+	bucketUpdates       = []byte("updates")
+	bucketMaintenance   = []byte("maintenance")
+	bucketAudit         = []byte("audit")
+	bucketOutbox        = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
+	bucketSent          = []byte("sent")   // sent/<channel>/<key>: idempotency marks
+	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups,
 		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
@@ -96,6 +100,9 @@ func Open(path string, o Options) (*DB, error) {
 		err = b.View(func(tx *bolt.Tx) error { return checkReadable(tx, path) })
 	} else {
 		err = b.Update(func(tx *bolt.Tx) error { return initSchema(tx, path, o.Location) })
+		if err == nil {
+			err = db.moveResults(moveResultsPerTx)
+		}
 	}
 	if err != nil {
 		_ = b.Close()
@@ -134,8 +141,8 @@ func initSchema(tx *bolt.Tx, path string, loc *time.Location) error {
 		}
 		return meta.Put(keyLocation, []byte(loc.String()))
 	}
-	if version < SchemaVersion {
-		if err := migrate(tx, version, SchemaVersion, migrations, loc); err != nil {
+	if version < inTxSchema {
+		if err := migrate(tx, version, inTxSchema, migrations, loc); err != nil {
 			return fmt.Errorf("store: %s: %w", path, err)
 		}
 	}

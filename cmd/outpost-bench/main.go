@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "bare-client mode: URL to fetch")
 	rate := fs.Float64("rate", 1000, "bare-client mode: requests per second")
 	viaProber := fs.Bool("prober", false, "bare-client mode: use outpost's HTTP prober instead of a bare net/http client")
+	seedDays := fs.Int("seed-days", 0, "daemon mode: start on a store with this many days of history (writes then land in full pages, as on a long-running server)")
 	bare := fs.Bool("bare", true, "daemon mode: also measure a bare net/http client at the same rate (HTTP only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		line, err := benchDaemon(ctx, daemonRun{bin: *bin, checks: *checks, interval: *interval, duration: *duration,
-			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare})
+			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare, seedDays: *seedDays})
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost-bench: daemon: %v\n", err)
 			return 1
