@@ -161,7 +161,7 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		// page cache the kernel can drop, not the daemon's own memory.
 		"rss_anon_after_probing_mib": float64(procStatus(cmd.Process.Pid, "RssAnon:")) / (1 << 20),
 		"rss_file_after_probing_mib": float64(procStatus(cmd.Process.Pid, "RssFile:")) / (1 << 20),
-		"lag_p50_le_ms": lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
+		"lag_p50_le_ms":              lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
 		"store_writes_per_second": written / elapsed,
 		"seeded_results":          seeded,
 	}
