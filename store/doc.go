@@ -9,6 +9,8 @@
 //	                                  WriteResults)
 //	intervals/<subject>/<start>       one state interval
 //	rollups/<subject>/<day>           one calendar day of a subject
+//	probe-days/<subject>              probe counts of the subject's latest
+//	                                  day: 8-byte day key, then a rollup
 //	incidents/<id>                    one incident (JSON) with its updates
 //	maintenance/<id>, audit/<id>      windows added at run time; audit entries
 //	outbox/<channel>/<seq>            one pending notification (JSON), in
@@ -60,8 +62,12 @@
 // RecordTransitions keeps, per subject, contiguous state intervals; the
 // last one is open. Closing an interval adds its time, split at the
 // calendar days of the page time zone, to the subject's rollups;
-// WriteResults adds each result to its check's rollup of that day (probe
-// count by outcome, latency histogram). Availability, Windows and Days
+// WriteResults adds each result to its check's probe counts of that day
+// (by outcome, and a latency histogram). The latest day's counts are kept
+// in probe-days, one record per subject in one tree, so that a batch of
+// thousands of checks rewrites a few pages rather than a page per check;
+// when a later day arrives they move to rollups/<subject>/<day>. Days adds
+// the probe-days record to the day it belongs to. Availability, Windows and Days
 // never scan raw results: whole days come from rollups, the partial days
 // at the edges of a range from the closed intervals there, and the open
 // interval is added up to now. Time no interval covers is unknown. When

@@ -242,30 +242,78 @@ func (p *probeDays) add(r Result) {
 	s.latency[latencyBucket(r.Duration)]++
 }
 
-// apply adds the counts to the rollups of the subject bucket name.
+// apply adds the counts to the subject's probe rollups. The latest day's
+// counts go to its record in probe-days (see currentProbes); only a day
+// that is over is written to the subject's own rollup bucket.
 func (p *probeDays) apply(tx *bolt.Tx, name []byte) error {
 	if len(p.days) == 0 {
 		return nil
 	}
-	b, err := rollupBucket(tx, name)
+	cur, err := readCurrentProbes(tx, name)
 	if err != nil {
 		return err
 	}
 	for i, d := range p.days {
 		s := &p.stats[i]
-		err := updateRollup(b, d, func(r *rollup) {
-			for j, v := range s.probes {
-				r.probes[j] += v
+		switch {
+		case !cur.set || d.after(cur.day):
+			if cur.set { // that day is over: to the subject's rollups
+				if err := addProbes(tx, name, cur.day, &cur.counts); err != nil {
+					return err
+				}
 			}
-			for j, v := range s.latency {
-				r.latency[j] += v
+			cur = currentProbes{day: d, counts: *s, set: true}
+		case d == cur.day:
+			cur.counts.addProbes(s)
+		default: // a late result of an earlier day
+			if err := addProbes(tx, name, d, s); err != nil {
+				return err
 			}
-		})
-		if err != nil {
-			return err
 		}
 	}
-	return nil
+	return cur.write(tx, name)
+}
+
+// currentProbes is a subject's probe counts of the latest day it has
+// results for. These counts change with every batch; kept in one small
+// tree for all subjects (probe-days/<subject>), a batch rewrites a few
+// pages of it instead of one page of each check's rollup tree.
+type currentProbes struct {
+	day    date
+	counts rollup // probes and latency only
+	set    bool
+}
+
+func readCurrentProbes(tx *bolt.Tx, name []byte) (currentProbes, error) {
+	b := tx.Bucket(bucketProbeDays)
+	if b == nil {
+		return currentProbes{}, fmt.Errorf("%w %s", ErrCorrupt, bucketProbeDays)
+	}
+	v := b.Get(name)
+	if v == nil {
+		return currentProbes{}, nil
+	}
+	if len(v) < 8 {
+		return currentProbes{}, fmt.Errorf("%s/%s: %w", bucketProbeDays, name, errBadValue)
+	}
+	r, err := decodeRollup(v[8:])
+	if err != nil {
+		return currentProbes{}, fmt.Errorf("%s/%s: %w", bucketProbeDays, name, err)
+	}
+	return currentProbes{day: keyDate(v[:8]), counts: r, set: true}, nil
+}
+
+func (c currentProbes) write(tx *bolt.Tx, name []byte) error {
+	return tx.Bucket(bucketProbeDays).Put(name, append(c.day.key(), encodeRollup(&c.counts)...))
+}
+
+// addProbes adds counts to the subject's rollup of day d.
+func addProbes(tx *bolt.Tx, name []byte, d date, counts *rollup) error {
+	b, err := rollupBucket(tx, name)
+	if err != nil {
+		return err
+	}
+	return updateRollup(b, d, func(r *rollup) { r.addProbes(counts) })
 }
 
 // Results returns up to limit results of check with from <= time < to,

@@ -59,6 +59,11 @@ func (db *DB) Prune(ctx context.Context, now time.Time, r Retention, maxKeysPerT
 		}, &st.Intervals},
 		{bucketRollups, r.History, func(k, _ []byte) (bool, error) { return bytes.Compare(k, dayCut) < 0, nil }, &st.Rollups},
 	}
+	if r.History > 0 {
+		if err := db.pruneProbeDays(dayCut, &st); err != nil {
+			return st, fmt.Errorf("store: prune %s: %w", bucketProbeDays, err)
+		}
+	}
 	for _, j := range jobs {
 		if j.keep <= 0 {
 			continue
@@ -104,6 +109,35 @@ func (db *DB) pruneResults(ctx context.Context, cut []byte, budget int, st *Prun
 			return nil
 		}
 	}
+}
+
+// pruneProbeDays deletes latest-day probe counts of days before dayCut:
+// subjects that stopped having results (a check removed long ago). There
+// is one record per subject, so one transaction does.
+func (db *DB) pruneProbeDays(dayCut []byte, st *PruneStats) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketProbeDays)
+		var old [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			if len(v) >= 8 && bytes.Compare(v[:8], dayCut) < 0 {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		st.Rollups += len(old)
+		if len(old) > 0 {
+			st.Transactions++
+		}
+		return nil
+	})
 }
 
 // pruneRoot prunes every subject bucket of root, chunk by chunk.

@@ -131,6 +131,8 @@ func (d date) add(days int) date {
 
 func (d date) before(o date) bool { return d.ord() < o.ord() }
 
+func (d date) after(o date) bool { return o.before(d) }
+
 func (d date) ord() int { return d.y*10000 + int(d.m)*100 + d.d }
 
 func (d date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.y, d.m, d.d) }
@@ -180,6 +182,16 @@ func spanDays(from, to time.Time, loc *time.Location, fn func(d date, ns int64) 
 		}
 	}
 	return nil
+}
+
+// addProbes adds o's probe counts and latency histogram to r.
+func (r *rollup) addProbes(o *rollup) {
+	for j, v := range o.probes {
+		r.probes[j] += v
+	}
+	for j, v := range o.latency {
+		r.latency[j] += v
+	}
 }
 
 // rollupBucket returns the subject's nested rollup bucket, creating it.

@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestDayStart checks the first instant of every day for several years in
@@ -110,4 +112,67 @@ func FuzzDecodeRollup(f *testing.F) {
 			t.Fatalf("round trip of %+v gave %+v, %v", r, again, err)
 		}
 	})
+}
+
+// The latest day's probe counts live in probe-days until a later day
+// arrives; then they move to the subject's rollups. A late result of an
+// earlier day goes straight there. Days adds both up either way.
+func TestProbeCountsMoveWhenTheDayIsOver(t *testing.T) {
+	db := openTest(t)
+	day1 := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)
+	day2 := day1.Add(24 * time.Hour)
+	write := func(ts ...time.Time) {
+		t.Helper()
+		var rs []Result
+		for _, ts := range ts {
+			rs = append(rs, Result{Check: "web/home", Time: ts, Outcome: OutcomeUp, Duration: 30 * time.Millisecond})
+		}
+		if err := db.WriteResults(rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probes := func() []int {
+		t.Helper()
+		days, err := db.Days(CheckSubject("web/home"), 2, day2.Add(time.Hour), 0.3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []int{days[0].Probes, days[1].Probes}
+	}
+	stored := func() (current date, inRollups int) {
+		t.Helper()
+		_ = db.bolt.View(func(tx *bolt.Tx) error {
+			c, err := readCurrentProbes(tx, CheckSubject("web/home").bucket())
+			if err != nil {
+				t.Fatal(err)
+			}
+			current = c.day
+			if b := tx.Bucket(bucketRollups).Bucket(CheckSubject("web/home").bucket()); b != nil {
+				if v := b.Get(dateOf(day1, time.UTC).key()); v != nil {
+					r, _ := decodeRollup(v)
+					inRollups = int(r.probes[0])
+				}
+			}
+			return nil
+		})
+		return current, inRollups
+	}
+	write(day1, day1.Add(time.Minute))
+	if got := probes(); got[0] != 2 || got[1] != 0 {
+		t.Errorf("after day 1: %v", got)
+	}
+	if cur, in := stored(); cur != dateOf(day1, time.UTC) || in != 0 {
+		t.Errorf("after day 1: current %v, %d in rollups", cur, in)
+	}
+	write(day2)
+	if cur, in := stored(); cur != dateOf(day2, time.UTC) || in != 2 {
+		t.Errorf("after day 2: current %v, %d in rollups", cur, in)
+	}
+	write(day1.Add(2 * time.Minute)) // late
+	if got := probes(); got[0] != 3 || got[1] != 1 {
+		t.Errorf("after a late result: %v", got)
+	}
+	if cur, in := stored(); cur != dateOf(day2, time.UTC) || in != 3 {
+		t.Errorf("after a late result: current %v, %d in rollups", cur, in)
+	}
 }

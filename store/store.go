@@ -34,13 +34,14 @@ var (
 	bucketResultsByTime = []byte("results-by-time")
 	bucketIntervals     = []byte("intervals")
 	bucketRollups       = []byte("rollups")
+	bucketProbeDays     = []byte("probe-days") // probe-days/<subject>: the latest day's probe counts
 	bucketIncidents     = []byte("incidents")
 	bucketUpdates       = []byte("updates")
 	bucketMaintenance   = []byte("maintenance")
 	bucketAudit         = []byte("audit")
 	bucketOutbox        = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
 	bucketSent          = []byte("sent")   // sent/<channel>/<key>: idempotency marks
-	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups,
+	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups, bucketProbeDays,
 		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
