@@ -182,8 +182,12 @@ type historyBars struct {
 	n       int
 	ids     string
 	days    map[string][]DayBar
-	uptimes map[string]*float64
+	uptimes map[string]uptimes
 }
+
+// uptimes of a component over all its day bars and over the last
+// narrowDays of them (what a narrow screen shows).
+type uptimes struct{ all, narrow *float64 }
 
 // barsTTL is how long computed day bars are reused.
 const barsTTL = 30 * time.Second
@@ -193,8 +197,8 @@ var (
 	_ UptimeSource = (*historyBars)(nil)
 )
 
-// componentsDays returns day bars and the uptime over those days for ids.
-func (h *historyBars) componentsDays(ids []string, n int, now time.Time) (map[string][]DayBar, map[string]*float64, error) {
+// componentsDays returns day bars and the uptimes over those days for ids.
+func (h *historyBars) componentsDays(ids []string, n int, now time.Time) (map[string][]DayBar, map[string]uptimes, error) {
 	key := strings.Join(ids, "\x00")
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -211,24 +215,24 @@ func (h *historyBars) componentsDays(ids []string, n int, now time.Time) (map[st
 		return nil, nil, err
 	}
 	days := make(map[string][]DayBar, len(ids))
-	uptimes := make(map[string]*float64, len(ids))
+	ups := make(map[string]uptimes, len(ids))
 	for i, id := range ids {
-		var total store.Seconds
-		bars := make([]DayBar, len(res[subjects[i]]))
-		for k, d := range res[subjects[i]] {
+		var total, narrow store.Seconds
+		ds := res[subjects[i]]
+		bars := make([]DayBar, len(ds))
+		for k, d := range ds {
 			bars[k] = DayBar{Date: d.Date, Ratio: d.Ratio, DownSeconds: d.Seconds.Down, PartialSeconds: d.Seconds.Partial,
 				MaintenanceSeconds: d.Seconds.Maintenance, UnknownSeconds: d.Seconds.Unknown}
-			total.Up += d.Seconds.Up
-			total.Degraded += d.Seconds.Degraded
-			total.Partial += d.Seconds.Partial
-			total.Down += d.Seconds.Down
-			total.Maintenance += d.Seconds.Maintenance
-			total.Unknown += d.Seconds.Unknown
+			total.Add(d.Seconds)
+			if k >= len(ds)-narrowDays {
+				narrow.Add(d.Seconds)
+			}
 		}
-		days[id], uptimes[id] = bars, total.Ratio(h.opts.PartialWeight)
+		days[id] = bars
+		ups[id] = uptimes{all: total.Ratio(h.opts.PartialWeight), narrow: narrow.Ratio(h.opts.PartialWeight)}
 	}
-	h.at, h.n, h.ids, h.days, h.uptimes = now, n, key, days, uptimes
-	return days, uptimes, nil
+	h.at, h.n, h.ids, h.days, h.uptimes = now, n, key, days, ups
+	return days, ups, nil
 }
 
 func (h *historyBars) loc() *time.Location {

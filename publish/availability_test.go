@@ -83,3 +83,37 @@ func newServerWith(t *testing.T, o ServerOptions) *httptestServer {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// A narrow screen shows the last 30 day bars, so the uptime under them is
+// over those 30 days, not over the 90 the wide page shows.
+func TestUptimeMatchesTheBarsShown(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := testNow.Add(-80 * 24 * time.Hour)
+	err = db.RecordTransitions([]store.Transition{
+		{Subject: store.ComponentSubject("web"), State: store.StateDown, At: start},
+		{Subject: store.ComponentSubject("web"), State: store.StateUp, At: start.Add(8 * 24 * time.Hour)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bars := &historyBars{opts: AvailabilityOptions{History: db, PartialWeight: 0.3}}
+	_, ups, err := bars.componentsDays([]string{"web"}, barDays, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := ups["web"]
+	if u.all == nil || u.narrow == nil || *u.all > 0.91 || *u.all < 0.89 || *u.narrow != 1 {
+		t.Errorf("uptime over 90 days %v, over 30 days %v; want 0.9 and 1", deref(u.all), deref(u.narrow))
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

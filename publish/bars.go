@@ -124,7 +124,7 @@ func (s *Server) componentRows(p pageView) []componentRow {
 	// The store's source answers for all components in one read.
 	batch, _ := s.opts.Days.(*historyBars)
 	var allBars map[string][]DayBar
-	var allUptime map[string]*float64
+	var allUptime map[string]uptimes
 	if batch != nil {
 		ids := make([]string, len(p.components))
 		for i, c := range p.components {
@@ -149,16 +149,25 @@ func (s *Server) componentRows(p pageView) []componentRow {
 			}
 		}
 		row.Bars = p.dayBars(days, bars)
-		if r, ok := allUptime[c.ID]; batch != nil && ok {
-			if r != nil {
-				row.Uptime = p.l.Tf("uptime", p.l.Percent(*r))
+		uptime := func(r *float64) string {
+			if r == nil {
+				return ""
 			}
+			return p.l.Tf("uptime", p.l.Percent(*r))
+		}
+		if u, ok := allUptime[c.ID]; batch != nil && ok {
+			row.Uptime, row.Uptime30 = uptime(u.all), uptime(u.narrow)
 		} else if s.opts.Uptime != nil {
-			ratio, err := s.opts.Uptime.ComponentUptime(c.ID, barDays*24*time.Hour, p.now)
-			if err != nil {
-				s.log.Warn("reading uptime failed", "component", c.ID, "err", err)
-			} else if ratio != nil {
-				row.Uptime = p.l.Tf("uptime", p.l.Percent(*ratio))
+			for _, w := range []struct {
+				days int
+				into *string
+			}{{barDays, &row.Uptime}, {narrowDays, &row.Uptime30}} {
+				ratio, err := s.opts.Uptime.ComponentUptime(c.ID, time.Duration(w.days)*24*time.Hour, p.now)
+				if err != nil {
+					s.log.Warn("reading uptime failed", "component", c.ID, "err", err)
+					break
+				}
+				*w.into = uptime(ratio)
 			}
 		}
 		rows = append(rows, row)

@@ -18,6 +18,7 @@ type locale struct {
 	// month, {y} year, {t} HH:MM, {z} zone abbreviation.
 	dateFmt, dateTimeFmt, monthFmt string
 	decimal                        string // decimal separator
+	percent                        string // after the number: "%" in English, " %" in German and Swedish
 	text                           map[string]string
 }
 
@@ -87,14 +88,15 @@ func (l *locale) DateTime(t time.Time) string { return l.format(l.dateTimeFmt, t
 func (l *locale) Month(t time.Time) string { return l.format(l.monthFmt, t) }
 
 // Percent formats a ratio as a percentage with two decimals, never
-// rounding up to 100 % when something was lost.
+// rounding up to 100 % when something was lost, written as the language
+// writes it: 99.87% in English, 99,87 % in German and Swedish.
 func (l *locale) Percent(r float64) string {
 	p := math.Floor(r*10000) / 100
 	s := strconv.FormatFloat(p, 'f', 2, 64)
 	if p == 100 {
 		s = "100"
 	}
-	return strings.Replace(s, ".", l.decimal, 1) + " %"
+	return strings.Replace(s, ".", l.decimal, 1) + l.percent
 }
 
 // Duration formats a number of seconds briefly: "2 h 5 min", "45 s".
@@ -131,6 +133,7 @@ var localeEN = locale{
 	dateTimeFmt: "{m} {d}, {y}, {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ".",
+	percent:     "%",
 	text: map[string]string{
 		"skip":                        "Skip to content",
 		"banner.none":                 "All systems operational",
@@ -211,6 +214,7 @@ var localeDE = locale{
 	dateTimeFmt: "{d}. {m} {y}, {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ",",
+	percent:     " %",
 	text: map[string]string{
 		"skip":                        "Zum Inhalt springen",
 		"banner.none":                 "Alle Systeme betriebsbereit",
@@ -291,6 +295,7 @@ var localeSV = locale{
 	dateTimeFmt: "{d} {m} {y} {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ",",
+	percent:     " %",
 	text: map[string]string{
 		"skip":                        "Hoppa till innehållet",
 		"banner.none":                 "Alla system fungerar",

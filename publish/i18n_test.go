@@ -49,10 +49,10 @@ func TestLocaleFormats(t *testing.T) {
 	tests := []struct {
 		lang, dateTime, date, month, pct, dur string
 	}{
-		{"en", "Jul 3, 2026, 09:05 CEST", "Jul 3, 2026", "July 2026", "99.95 %", "1 h 1 min"},
+		{"en", "Jul 3, 2026, 09:05 CEST", "Jul 3, 2026", "July 2026", "99.95%", "1 h 1 min"},
 		{"de", "3. Juli 2026, 09:05 CEST", "3. Juli 2026", "Juli 2026", "99,95 %", "1 Std. 1 Min."},
 		{"sv", "3 juli 2026 09:05 CEST", "3 juli 2026", "juli 2026", "99,95 %", "1 tim 1 min"},
-		{"xx", "Jul 3, 2026, 09:05 CEST", "Jul 3, 2026", "July 2026", "99.95 %", "1 h 1 min"},
+		{"xx", "Jul 3, 2026, 09:05 CEST", "Jul 3, 2026", "July 2026", "99.95%", "1 h 1 min"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
@@ -64,10 +64,10 @@ func TestLocaleFormats(t *testing.T) {
 			}
 		})
 	}
-	if p := localeEN.Percent(0.99999); p != "99.99 %" {
+	if p := localeEN.Percent(0.99999); p != "99.99%" {
 		t.Errorf("Percent rounds up to %s", p)
 	}
-	if p := localeEN.Percent(1); p != "100 %" {
+	if p := localeEN.Percent(1); p != "100%" {
 		t.Errorf("Percent(1) = %s", p)
 	}
 }

@@ -35,7 +35,7 @@ func TestStatusPageContent(t *testing.T) {
 			"Identified", "Investigating", "Nov 24, 2026, 10:50 CET", // update time in Europe/Berlin
 			"Scheduled maintenance", "SBC upgrade", "Calls may drop briefly.", "Nov 25, 2026, 11:00 CET – 13:00 CET",
 			"Past incidents", "Website slow", `href="history/"`, `href="incidents/3/"`, `href="incidents/1/"`,
-			"99.87 % uptime", "Oct 7, 2026: 93.00 % available. Outage: 1 h 40 min", "No data", "Maintenance: 2 h",
+			"99.87% uptime", "Oct 7, 2026: 93.00% available. Outage: 1 h 40 min", "No data", "Maintenance: 2 h",
 			`class="skip" href="#main"`, `<main id="main"`, "Last updated",
 		}, []string{"All systems operational", "CMS update", "Monitoring data is delayed"}, 200},
 		{"blind", pageOptions{blind: true}, "/", []string{"Monitoring data is delayed", "may be out of date"},

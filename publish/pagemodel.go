@@ -13,6 +13,7 @@ import (
 // Page ranges (written down in the package doc of page.go).
 const (
 	barDays     = 90                       // day bars per component
+	narrowDays  = 30                       // ... of which a narrow screen shows the last 30 (style.css)
 	historyDays = 90                       // /history and the feeds cover this many days
 	historyMax  = 100                      // ... and at most this many incidents
 	pastDays    = 7                        // "past incidents" on the front page
@@ -66,7 +67,8 @@ type componentRow struct {
 	ID, Name, Description string
 	Status, StatusText    string
 	BarsLabel             string
-	Uptime                string        // empty: not known
+	Uptime                string        // over barDays; empty: not known
+	Uptime30              string        // over the last narrowDays, for narrow screens
 	Bars                  template.HTML // the <li> elements, see dayBars
 }
 

@@ -16,6 +16,16 @@ func (s Seconds) Total() float64 {
 	return s.Up + s.Degraded + s.Partial + s.Down + s.Maintenance + s.Unknown
 }
 
+// Add adds o's seconds to s, as when summing days into a range.
+func (s *Seconds) Add(o Seconds) {
+	s.Up += o.Up
+	s.Degraded += o.Degraded
+	s.Partial += o.Partial
+	s.Down += o.Down
+	s.Maintenance += o.Maintenance
+	s.Unknown += o.Unknown
+}
+
 // Known is the time availability is computed over: total minus
 // maintenance and unknown.
 func (s Seconds) Known() float64 { return s.Total() - s.Maintenance - s.Unknown }
