@@ -90,8 +90,8 @@ func (e *Email) tlsConfig() *tls.Config {
 	return c
 }
 
-// Send implements Sender: one SMTP session per message. SMTP 4xx replies
-// and network errors retry; 5xx replies are final.
+// Send implements Sender: one SMTP session per message. SMTP 4xx replies,
+// network errors and a refused login retry; other 5xx replies are final.
 func (e *Email) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 	defer cancel()
@@ -140,7 +140,10 @@ func (e *Email) session(ctx context.Context, m store.OutboxMessage) error {
 	}
 	if e.o.Username != "" {
 		if err := c.Auth(smtp.PlainAuth("", e.o.Username, e.o.Password.Reveal(), e.host)); err != nil {
-			return err
+			// A refused login is our configuration, not this message:
+			// dropping it as final would lose every notification until
+			// someone notices. It is retried with backoff instead.
+			return &Error{Reason: ReasonAuth, Err: fmt.Errorf("login as %q refused (check username and password_env/password_file): %w", e.o.Username, err)}
 		}
 	}
 	if err := c.Mail(e.from.Address); err != nil {

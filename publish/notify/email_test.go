@@ -80,8 +80,8 @@ func TestEmailTransportSecurity(t *testing.T) {
 			notify.EmailOptions{Security: notify.SMTPTLS, Username: "u", Password: smtpPassword, TLSConfig: trusted}, "", true, false},
 		{"untrusted certificate", smtpSetup{offerTLS: true},
 			notify.EmailOptions{}, notify.ReasonTLS, false, true},
-		{"wrong password is final", smtpSetup{offerTLS: true, user: "u", pass: "other"},
-			notify.EmailOptions{Username: "u", Password: smtpPassword, TLSConfig: trusted}, notify.ReasonRejected, false, false},
+		{"wrong password is retried", smtpSetup{offerTLS: true, user: "u", pass: "other"},
+			notify.EmailOptions{Username: "u", Password: smtpPassword, TLSConfig: trusted}, notify.ReasonAuth, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

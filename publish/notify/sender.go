@@ -36,11 +36,12 @@ const (
 	ReasonServer      Reason = "server_error" // HTTP 5xx, SMTP 4xx: retried
 	ReasonRejected    Reason = "rejected"     // other HTTP 4xx, SMTP 5xx: final, the message is dropped
 	ReasonTLS         Reason = "tls"          // STARTTLS missing or failed
+	ReasonAuth        Reason = "auth"         // SMTP login refused: retried, since every message would fail alike until the credentials are fixed
 	ReasonOther       Reason = "other"
 )
 
 // Reasons lists every Reason, for pre-created metric series.
-var Reasons = []Reason{ReasonNetwork, ReasonTimeout, ReasonRateLimited, ReasonServer, ReasonRejected, ReasonTLS, ReasonOther}
+var Reasons = []Reason{ReasonNetwork, ReasonTimeout, ReasonRateLimited, ReasonServer, ReasonRejected, ReasonTLS, ReasonAuth, ReasonOther}
 
 // Error is a failed delivery attempt.
 type Error struct {
