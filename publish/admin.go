@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/outpost-status/outpost/monitor"
@@ -145,6 +146,10 @@ func writeAdminError(w http.ResponseWriter, err error) {
 		status = http.StatusConflict
 	case errors.Is(err, monitor.ErrNoIncidents):
 		status = http.StatusServiceUnavailable
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		// Nothing was saved; the operator can retry once space is freed.
+		writeError(w, http.StatusInsufficientStorage, "the server's disk is full: the change was not saved; free space under data_dir and retry")
+		return
 	}
 	msg := err.Error()
 	if status == http.StatusInternalServerError {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -52,7 +53,7 @@ func fillDisk(t *testing.T, dir string) string {
 
 // TestDiskFullAdminEdits fills the file system under the store while
 // admin edits are saved: an edit is either acknowledged and kept, or
-// refused with a 5xx; the public page keeps working; once space is back
+// refused with 507 Insufficient Storage; the public page keeps working; once space is back
 // edits succeed and the file opens cleanly.
 func TestDiskFullAdminEdits(t *testing.T) {
 	dir := mountTinyFS(t)
@@ -78,10 +79,10 @@ func TestDiskFullAdminEdits(t *testing.T) {
 		switch {
 		case status == http.StatusOK:
 			acked = name
-		case status >= 500:
+		case status == http.StatusInsufficientStorage:
 			refused++
-			if body["error"] == nil {
-				t.Errorf("edit %d refused without a JSON error: %v", i, body)
+			if msg, _ := body["error"].(string); !strings.Contains(msg, "disk is full") {
+				t.Errorf("edit %d refused without saying why: %v", i, body)
 			}
 		default:
 			t.Fatalf("edit %d on a full disk: status %d %v", i, status, body)
