@@ -214,7 +214,11 @@ func (r *reader) days(cal *calendar, partialWeight float64) ([]Day, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c := r.probes; c.set {
+	c, err := readCurrentProbes(r.tx, r.name)
+	if err != nil {
+		return nil, err
+	}
+	if c.set {
 		if i := int(keyTime(c.day.key()).Sub(keyTime(cal.keys[0])) / (24 * time.Hour)); i >= 0 && i < n {
 			rollups[i].addProbes(&c.counts)
 		}
@@ -249,18 +253,16 @@ type reader struct {
 	ru   *bolt.Bucket // nil when it has no rollups
 	open Interval
 	has  bool // open is set
-	// probes are the subject's counts of its latest day, kept apart
-	// from its rollups until that day is over.
-	probes currentProbes
+	// tx and name find the subject's probe counts of its latest day,
+	// kept apart from its rollups until that day is over; only days()
+	// needs them.
+	tx   *bolt.Tx
+	name []byte
 }
 
 func newReader(tx *bolt.Tx, s Subject, loc *time.Location) (*reader, error) {
 	name := s.bucket()
-	r := &reader{loc: loc, iv: tx.Bucket(bucketIntervals).Bucket(name), ru: tx.Bucket(bucketRollups).Bucket(name)}
-	var err error
-	if r.probes, err = readCurrentProbes(tx, name); err != nil {
-		return nil, err
-	}
+	r := &reader{loc: loc, iv: tx.Bucket(bucketIntervals).Bucket(name), ru: tx.Bucket(bucketRollups).Bucket(name), tx: tx, name: name}
 	if r.iv == nil {
 		return r, nil
 	}
