@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime/pprof"
-	"slices"
 	"syscall"
 	"time"
 
@@ -87,7 +86,9 @@ type app struct {
 	writer *store.Writer
 	mon    *monitor.Monitor
 	srv    *publish.Server
-	notify *notify.Dispatcher
+	hub    *notifyHub
+	// channels are the configured notification channels, started by run.
+	channels []notify.Channel
 }
 
 // daemon wires store → probers → monitor → notify → publish and runs them
@@ -148,36 +149,19 @@ func (a *app) build() error {
 }
 
 // buildNotify creates the notification channels, their metrics and the
-// dispatcher, and returns the monitor's notifier (nil without channels).
+// hub that runs their dispatcher; the hub is the monitor's notifier.
 func (a *app) buildNotify(reg prometheus.Registerer) (monitor.Notifier, error) {
-	cfg := a.cfg
-	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
+	channels, err := channelsOf(a.cfg)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, len(channels))
-	for i, ch := range channels {
-		names[i] = ch.Name
-	}
-	nm, err := notify.NewMetrics(reg, names, a.db.Pending)
+	nm, err := notify.NewMetrics(reg, nil, a.db.Pending)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
-	a.notify = notify.NewDispatcher(a.db, channels, notify.DispatcherOptions{Logger: a.log, Observer: nm})
-	a.db.OnEnqueue(a.notify.Wake)
-	if pending, err := a.db.Pending(); err == nil {
-		for name, n := range pending {
-			if !slices.Contains(names, name) {
-				a.log.Warn("notification channel is no longer configured; its pending messages are kept, not sent",
-					"channel", name, "pending", n)
-			}
-		}
-	}
-	if len(channels) == 0 {
-		return nil, nil
-	}
-	page := notify.Page{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
-	return notify.NewNotifier(notify.NewRenderer(page), channels), nil
+	a.channels = channels
+	a.hub = &notifyHub{db: a.db, log: a.log, metrics: nm}
+	return a.hub, nil
 }
 
 // run starts every part and waits for ctx, then stops them in order.
@@ -190,8 +174,7 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	go func() { writerDone <- a.writer.Run(writerCtx) }()
 	notifyCtx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopNotify()
-	notifyDone := make(chan error, 1)
-	go func() { notifyDone <- a.notify.Run(notifyCtx) }()
+	a.hub.start(notifyCtx, a.cfg, a.channels)
 	retentionDone := make(chan struct{})
 	go func() {
 		defer close(retentionDone)
@@ -208,7 +191,7 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
-	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.log)
+	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, func(cfg *config.Config) error { return a.hub.reload(notifyCtx, cfg) }, a.log)
 	// publish.static_dir: keep a static export of the public site there.
 	staticDone := make(chan struct{})
 	if dir := a.cfg.Publish.StaticDir; dir != "" {
@@ -223,8 +206,8 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	cancel()
 	serveErr := <-serveDone
 	<-staticDone
-	stopNotify() // after the monitor and the admin API: nothing enqueues any more
-	notifyErr := <-notifyDone
+	notifyErr := a.hub.stopDispatcher() // after the monitor and the admin API: nothing enqueues any more
+	stopNotify()
 	<-retentionDone
 	stopWriter()
 	return errors.Join(monErr, serveErr, notifyErr, <-writerDone)
@@ -246,8 +229,11 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 }
 
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
-// rejected and the running configuration kept.
-func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*config.Config, error), mon *monitor.Monitor, log *slog.Logger) {
+// rejected and the running configuration kept. Checks, components and
+// incident settings go to the monitor; a changed notify or page section
+// to reloadNotify.
+func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*config.Config, error), mon *monitor.Monitor,
+	reloadNotify func(*config.Config) error, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -259,21 +245,27 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 		}
 		_ = sdNotify("RELOADING=1")
 		cfg, err := load()
-		_ = sdNotify("READY=1")
+		var spec monitor.Spec
 		if err == nil {
-			var spec monitor.Spec
-			if spec, err = monitor.SpecFromConfig(cfg); err == nil {
-				mon.Reload(spec)
-				if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
-					log.Warn("listen and data_dir changes take effect only after a restart")
-				}
-				if !reflect.DeepEqual(cfg.Notify, running.Notify) {
-					log.Warn("notify changes take effect only after a restart")
-				}
-				continue
+			spec, err = monitor.SpecFromConfig(cfg)
+		}
+		if err != nil {
+			_ = sdNotify("READY=1")
+			log.Error("configuration reload rejected; keeping the running configuration", "err", err)
+			continue
+		}
+		mon.Reload(spec)
+		if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
+			log.Warn("listen and data_dir changes take effect only after a restart")
+		}
+		if !reflect.DeepEqual(cfg.Notify, running.Notify) || !reflect.DeepEqual(cfg.Page, running.Page) {
+			if err := reloadNotify(cfg); err != nil {
+				log.Error("notification channels not reloaded; keeping the running ones", "err", err)
+				cfg.Notify = running.Notify // so that the next reload tries again
 			}
 		}
-		log.Error("configuration reload rejected; keeping the running configuration", "err", err)
+		running = cfg
+		_ = sdNotify("READY=1")
 	}
 }
 

@@ -1,14 +1,18 @@
 package notify
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Metrics count deliveries per channel; the pending gauge is read from
 // the outbox at scrape time.
 type Metrics struct {
-	sent   *prometheus.CounterVec
-	failed *prometheus.CounterVec
+	sent    *prometheus.CounterVec
+	failed  *prometheus.CounterVec
+	pending *pendingCollector
 }
 
 var _ Observer = (*Metrics)(nil)
@@ -29,9 +33,24 @@ func NewMetrics(reg prometheus.Registerer, channels []string, pending func() (ma
 			Help: "Failed delivery attempts, by channel and reason; reason rejected is final (the message was dropped), the others are retried.",
 		}, []string{"channel", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.sent, m.failed, &pendingCollector{channels: channels, pending: pending}} {
+	m.pending = &pendingCollector{pending: pending}
+	for _, c := range []prometheus.Collector{m.sent, m.failed, m.pending} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
+		}
+	}
+	m.SetChannels(channels)
+	return m, nil
+}
+
+// SetChannels follows a reload: series of new channels exist at 0 at once,
+// those of removed channels go.
+func (m *Metrics) SetChannels(channels []string) {
+	old := m.pending.set(channels)
+	for _, ch := range old {
+		if !slices.Contains(channels, ch) {
+			m.sent.DeleteLabelValues(ch)
+			m.failed.DeletePartialMatch(prometheus.Labels{"channel": ch})
 		}
 	}
 	for _, ch := range channels {
@@ -40,7 +59,6 @@ func NewMetrics(reg prometheus.Registerer, channels []string, pending func() (ma
 			m.failed.WithLabelValues(ch, string(r))
 		}
 	}
-	return m, nil
 }
 
 // Sent implements Observer.
@@ -52,8 +70,18 @@ func (m *Metrics) Failed(channel string, reason Reason) {
 }
 
 type pendingCollector struct {
+	mu       sync.Mutex
 	channels []string
 	pending  func() (map[string]int, error)
+}
+
+// set replaces the configured channels and returns the previous ones.
+func (c *pendingCollector) set(channels []string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.channels
+	c.channels = slices.Clone(channels)
+	return old
 }
 
 func (c *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descPending }
@@ -66,7 +94,10 @@ func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(descPending, err)
 		return
 	}
-	for _, name := range c.channels {
+	c.mu.Lock()
+	channels := c.channels
+	c.mu.Unlock()
+	for _, name := range channels {
 		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(counts[name]), name)
 		delete(counts, name)
 	}

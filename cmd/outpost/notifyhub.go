@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/publish/notify"
+	"github.com/outpost-status/outpost/store"
+)
+
+// notifyHub owns the notification set-up of the running configuration: the
+// channels, the dispatcher delivering their outboxes and the notifier the
+// monitor enqueues through. A reload swaps all three without restarting
+// the monitor, so adding a channel in the middle of an outage does not
+// reset every check's state.
+type notifyHub struct {
+	db      *store.DB
+	log     *slog.Logger
+	metrics *notify.Metrics
+
+	mu       sync.RWMutex
+	notifier monitor.Notifier // nil: no channels
+	names    []string
+	stop     context.CancelFunc // of the running dispatcher
+	done     chan error
+}
+
+var _ monitor.Notifier = (*notifyHub)(nil)
+
+// Messages implements monitor.Notifier with the current channels.
+func (h *notifyHub) Messages(n monitor.Notice) []store.OutboxMessage {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.notifier == nil {
+		return nil
+	}
+	return h.notifier.Messages(n)
+}
+
+// channelsOf builds the channels of cfg.
+func channelsOf(cfg *config.Config) ([]notify.Channel, error) {
+	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
+	if err != nil {
+		return nil, err // says "notify: channel NAME: ..."
+	}
+	return channels, nil
+}
+
+// start runs a dispatcher for channels under ctx, replacing (and first
+// stopping) the one running. A send in flight when the old one stops
+// stays at the head of its outbox and is sent again with the same key.
+func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []notify.Channel) {
+	h.stopDispatcher()
+	names := make([]string, len(channels))
+	for i, ch := range channels {
+		names[i] = ch.Name
+	}
+	d := notify.NewDispatcher(h.db, channels, notify.DispatcherOptions{Logger: h.log, Observer: h.metrics})
+	var notifier monitor.Notifier
+	if len(channels) > 0 {
+		page := notify.Page{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
+		notifier = notify.NewNotifier(notify.NewRenderer(page), channels)
+	}
+	dctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	h.mu.Lock()
+	h.notifier, h.names, h.stop, h.done = notifier, names, stop, done
+	h.mu.Unlock()
+	h.metrics.SetChannels(names)
+	h.db.OnEnqueue(d.Wake)
+	go func() { done <- d.Run(dctx) }()
+	h.warnOrphans(names)
+	d.Wake() // messages enqueued while no dispatcher ran
+}
+
+// stopDispatcher stops the running dispatcher, if any, and waits for it.
+func (h *notifyHub) stopDispatcher() error {
+	h.mu.Lock()
+	stop, done := h.stop, h.done
+	h.stop, h.done = nil, nil
+	h.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	return <-done
+}
+
+// warnOrphans logs pending messages of channels that are not configured.
+func (h *notifyHub) warnOrphans(names []string) {
+	pending, err := h.db.Pending()
+	if err != nil {
+		return
+	}
+	for name, n := range pending {
+		if !slices.Contains(names, name) {
+			h.log.Warn("notification channel is no longer configured; its pending messages are kept, not sent",
+				"channel", name, "pending", n)
+		}
+	}
+}
+
+// reload follows a changed notify section: new channels take over at
+// once. Invalid channels are refused and the running ones kept.
+func (h *notifyHub) reload(ctx context.Context, cfg *config.Config) error {
+	channels, err := channelsOf(cfg)
+	if err != nil {
+		return err
+	}
+	h.start(ctx, cfg, channels)
+	h.mu.RLock()
+	names := h.names
+	h.mu.RUnlock()
+	h.log.Info("notification channels reloaded", "channels", names)
+	return nil
+}
