@@ -293,14 +293,28 @@ func readCurrentProbes(tx *bolt.Tx, name []byte) (currentProbes, error) {
 	if v == nil {
 		return currentProbes{}, nil
 	}
-	if len(v) < 8 {
-		return currentProbes{}, fmt.Errorf("%s/%s: %w", bucketProbeDays, name, errBadValue)
-	}
-	r, err := decodeRollup(v[8:])
+	c, err := decodeCurrentProbes(v)
 	if err != nil {
 		return currentProbes{}, fmt.Errorf("%s/%s: %w", bucketProbeDays, name, err)
 	}
-	return currentProbes{day: keyDate(v[:8]), counts: r, set: true}, nil
+	return c, nil
+}
+
+// decodeCurrentProbes reads a probe-days value: an 8-byte day key, then a
+// rollup.
+func decodeCurrentProbes(v []byte) (currentProbes, error) {
+	if len(v) < 8 {
+		return currentProbes{}, errBadValue
+	}
+	d := keyDate(v[:8])
+	if !bytes.Equal(d.key(), v[:8]) { // not the UTC midnight of a date
+		return currentProbes{}, errBadValue
+	}
+	r, err := decodeRollup(v[8:])
+	if err != nil {
+		return currentProbes{}, err
+	}
+	return currentProbes{day: d, counts: r, set: true}, nil
 }
 
 func (c currentProbes) write(tx *bolt.Tx, name []byte) error {

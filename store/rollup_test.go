@@ -176,3 +176,23 @@ func TestProbeCountsMoveWhenTheDayIsOver(t *testing.T) {
 		t.Errorf("after a late result: current %v, %d in rollups", cur, in)
 	}
 }
+
+// FuzzDecodeCurrentProbes: any bytes in probe-days decode or fail cleanly,
+// and what decodes writes back the same.
+func FuzzDecodeCurrentProbes(f *testing.F) {
+	r := rollup{probes: [3]uint64{5, 1, 0}}
+	r.latency[1] = 6
+	f.Add(append(date{2026, 11, 24}.key(), encodeRollup(&r)...))
+	f.Add([]byte{0, 1, 2})
+	f.Add(make([]byte, 8))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeCurrentProbes(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeCurrentProbes(append(c.day.key(), encodeRollup(&c.counts)...))
+		if err != nil || again.counts != c.counts || again.day != c.day {
+			t.Fatalf("round trip of %+v gave %+v, %v", c, again, err)
+		}
+	})
+}
