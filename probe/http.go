@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -253,8 +254,7 @@ type httpTracer struct {
 	isOpen  [len(httpPhases)]bool
 	order   [len(httpPhases)]int8 // phases in the order they first started
 	started int                   // entries of order in use
-	seen    [len(httpPhases)]bool
-	done    bool // set by abort: late hooks change nothing
+	done    bool                  // set by abort: late hooks change nothing
 	addr    string
 }
 
@@ -267,8 +267,7 @@ func (h *httpTracer) start(i int) {
 	if h.done {
 		return
 	}
-	if !h.seen[i] {
-		h.seen[i] = true
+	if !slices.Contains(h.order[:h.started], int8(i)) {
 		h.order[h.started] = int8(i)
 		h.started++
 	}

@@ -135,6 +135,12 @@ func (s *Server) componentRows(p pageView) []componentRow {
 			s.log.Warn("reading day bars failed", "err", err)
 		}
 	}
+	uptime := func(r *float64) string {
+		if r == nil {
+			return ""
+		}
+		return p.l.Tf("uptime", p.l.Percent(*r))
+	}
 	for _, c := range p.components {
 		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: string(c.Status),
 			StatusText: p.l.T("status." + string(c.Status)), BarsLabel: p.l.Tf("bars", c.Name)}
@@ -149,12 +155,6 @@ func (s *Server) componentRows(p pageView) []componentRow {
 			}
 		}
 		row.Bars = p.dayBars(days, bars)
-		uptime := func(r *float64) string {
-			if r == nil {
-				return ""
-			}
-			return p.l.Tf("uptime", p.l.Percent(*r))
-		}
 		if u, ok := allUptime[c.ID]; batch != nil && ok {
 			row.Uptime, row.Uptime30 = uptime(u.all), uptime(u.narrow)
 		} else if s.opts.Uptime != nil {

@@ -107,32 +107,35 @@ func (c *checkStats) lookup(checks []monitor.CheckStatus) []*probeStats {
 	return out
 }
 
-// checkFamilies build the per-check families from the checks and their
-// stats (nil where a check has none yet), one family per call so that a
-// scrape holds one family at a time. A builder returns nil for a family
-// without samples, which is not valid exposition.
-var checkFamilies = []struct {
-	name  string
-	build func([]monitor.CheckStatus, []*probeStats) *dto.MetricFamily
-}{
-	{"outpost_check_up", buildCheckUp},
-	{"outpost_check_state", buildCheckState},
-	{"outpost_check_info", buildCheckInfo},
-	{"outpost_tls_cert_expiry_timestamp_seconds", buildCertExpiry},
-	{"outpost_probes_total", buildProbes},
-	{"outpost_probe_duration_seconds", buildProbeSeconds},
+// family describes one per-check family; build makes it from the checks
+// and their stats (nil where a check has none yet).
+type family struct {
+	name, help string
+	typ        dto.MetricType
+	build      func(f family, checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricFamily
+}
+
+// checkFamilies are built one per call so that a scrape holds one family
+// at a time. A builder returns nil for a family without samples, which is
+// not valid exposition.
+var checkFamilies = []family{
+	{"outpost_check_up", "1 if the check is up or degraded, 0 if down; absent while unknown.", dto.MetricType_GAUGE, buildCheckUp},
+	{"outpost_check_state", "Current state of the check, one-hot.", dto.MetricType_GAUGE, buildCheckState},
+	{"outpost_check_info", "Check metadata; the target is redacted.", dto.MetricType_GAUGE, buildCheckInfo},
+	{"outpost_tls_cert_expiry_timestamp_seconds", "Earliest certificate expiry seen by the last probe.", dto.MetricType_GAUGE, buildCertExpiry},
+	{"outpost_probes_total", "Probes run, by check and result (up, degraded, down).", dto.MetricType_COUNTER, buildProbes},
+	{"outpost_probe_duration_seconds", "Duration of probes, by check.", dto.MetricType_HISTOGRAM, buildProbeSeconds},
 }
 
 // familyBuilder builds one family out of slabs. It owns the label names
 // and the 0 and 1 values its samples point to: encoders never modify the
 // messages they are given, so one instance serves every sample.
 type familyBuilder struct {
-	name, help string
-	typ        dto.MetricType
-	metrics    *slab[dto.Metric]
-	pairs      *slab[dto.LabelPair]
-	labels     *slab[*dto.LabelPair]
-	out        []*dto.Metric
+	f       family
+	metrics *slab[dto.Metric]
+	pairs   *slab[dto.LabelPair]
+	labels  *slab[*dto.LabelPair]
+	out     []*dto.Metric
 
 	labelCheck, labelComponent, labelState string
 	labelResult, labelTarget, labelType    string
@@ -143,8 +146,8 @@ type familyBuilder struct {
 // newFamilyBuilder sizes the slabs for checks checks with perCheck
 // samples of extra labels beyond check and component each, and own
 // pairs label pairs per check of its own beyond those two.
-func newFamilyBuilder(name, help string, typ dto.MetricType, checks, perCheck, extra, own int) *familyBuilder {
-	b := &familyBuilder{name: name, help: help, typ: typ,
+func newFamilyBuilder(f family, checks, perCheck, extra, own int) *familyBuilder {
+	b := &familyBuilder{f: f,
 		metrics:    newSlab[dto.Metric](checks * perCheck),
 		pairs:      newSlab[dto.LabelPair](checks * (2 + own)),
 		labels:     newSlab[*dto.LabelPair](checks * perCheck * (2 + extra)),
@@ -192,12 +195,11 @@ func (b *familyBuilder) family() *dto.MetricFamily {
 	if len(b.out) == 0 {
 		return nil
 	}
-	return &dto.MetricFamily{Name: &b.name, Help: &b.help, Type: b.typ.Enum(), Metric: b.out}
+	return &dto.MetricFamily{Name: &b.f.name, Help: &b.f.help, Type: b.f.typ.Enum(), Metric: b.out}
 }
 
-func buildCheckUp(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
-	b := newFamilyBuilder("outpost_check_up", "1 if the check is up or degraded, 0 if down; absent while unknown.",
-		dto.MetricType_GAUGE, len(checks), 1, 0, 0)
+func buildCheckUp(f family, checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
+	b := newFamilyBuilder(f, len(checks), 1, 0, 0)
 	for i := range checks {
 		s := &checks[i]
 		if s.State == monitor.StateUnknown {
@@ -209,9 +211,8 @@ func buildCheckUp(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFami
 	return b.family()
 }
 
-func buildCheckState(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
-	b := newFamilyBuilder("outpost_check_state", "Current state of the check, one-hot.",
-		dto.MetricType_GAUGE, len(checks), len(monitor.States), 1, 0)
+func buildCheckState(f family, checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
+	b := newFamilyBuilder(f, len(checks), len(monitor.States), 1, 0)
 	states := make([]*dto.LabelPair, len(monitor.States))
 	for i, st := range monitor.States {
 		states[i] = &dto.LabelPair{Name: &b.labelState, Value: new(string(st))}
@@ -226,9 +227,8 @@ func buildCheckState(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricF
 	return b.family()
 }
 
-func buildCheckInfo(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
-	b := newFamilyBuilder("outpost_check_info", "Check metadata; the target is redacted.",
-		dto.MetricType_GAUGE, len(checks), 1, 2, 2)
+func buildCheckInfo(f family, checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
+	b := newFamilyBuilder(f, len(checks), 1, 2, 2)
 	types := map[string]*string{}
 	for i := range checks {
 		s := &checks[i]
@@ -242,9 +242,8 @@ func buildCheckInfo(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFa
 	return b.family()
 }
 
-func buildCertExpiry(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
-	b := newFamilyBuilder("outpost_tls_cert_expiry_timestamp_seconds", "Earliest certificate expiry seen by the last probe.",
-		dto.MetricType_GAUGE, len(checks), 1, 0, 0)
+func buildCertExpiry(f family, checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricFamily {
+	b := newFamilyBuilder(f, len(checks), 1, 0, 0)
 	gauges, values := newSlab[dto.Gauge](len(checks)), newSlab[float64](len(checks))
 	for i := range checks {
 		s := &checks[i]
@@ -260,19 +259,19 @@ func buildCertExpiry(checks []monitor.CheckStatus, _ []*probeStats) *dto.MetricF
 	return b.family()
 }
 
-func buildProbes(checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricFamily {
+func buildProbes(f family, checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricFamily {
 	const n = len(probeOutcomes)
-	b := newFamilyBuilder("outpost_probes_total", "Probes run, by check and result (up, degraded, down).",
-		dto.MetricType_COUNTER, len(checks), n, 1, 0)
+	b := newFamilyBuilder(f, len(checks), n, 1, 0)
 	var results [n]*dto.LabelPair
 	for i, o := range probeOutcomes {
 		results[i] = &dto.LabelPair{Name: &b.labelResult, Value: new(string(o))}
 	}
 	counters, values := newSlab[dto.Counter](len(checks)*n), newSlab[float64](len(checks)*n)
+	var none probeStats // zeros, so rates exist before the first failure
 	for i := range checks {
 		st := stats[i]
 		if st == nil {
-			st = &probeStats{} // zeros, so rates exist before the first failure
+			st = &none
 		}
 		check, comp := b.checkPairs(&checks[i])
 		for j := range n {
@@ -285,18 +284,18 @@ func buildProbes(checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricF
 	return b.family()
 }
 
-func buildProbeSeconds(checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricFamily {
+func buildProbeSeconds(f family, checks []monitor.CheckStatus, stats []*probeStats) *dto.MetricFamily {
 	const n = len(probeBuckets)
-	b := newFamilyBuilder("outpost_probe_duration_seconds", "Duration of probes, by check.",
-		dto.MetricType_HISTOGRAM, len(checks), 1, 0, 0)
+	b := newFamilyBuilder(f, len(checks), 1, 0, 0)
 	hists := newSlab[dto.Histogram](len(checks))
 	buckets, bucketPtrs := newSlab[dto.Bucket](len(checks)*n), newSlab[*dto.Bucket](len(checks)*n)
 	counts, sums := newSlab[uint64](len(checks)*(n+1)), newSlab[float64](len(checks))
 	bounds := probeBuckets // the family points into this copy
+	var none probeStats
 	for i := range checks {
 		st := stats[i]
 		if st == nil {
-			st = &probeStats{}
+			st = &none
 		}
 		h := hists.next()
 		h.Bucket = bucketPtrs.take(n)

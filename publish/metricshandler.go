@@ -85,7 +85,7 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	checks := h.src.Snapshot()
 	stats := h.stats.lookup(checks)
 	for _, f := range checkFamilies {
-		if wanted(f.name) && !write(f.build(checks, stats)) {
+		if wanted(f.name) && !write(f.build(f, checks, stats)) {
 			return
 		}
 	}

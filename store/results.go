@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -134,16 +135,29 @@ func (db *DB) WriteResults(rs []Result) error {
 		if b == nil {
 			return fmt.Errorf("%w %s", ErrCorrupt, bucketResultsByTime)
 		}
-		if err := putResults(b, rs); err != nil {
+		sorted := slices.Clone(rs)
+		slices.SortStableFunc(sorted, func(a, b Result) int {
+			if c := a.Time.Compare(b.Time); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Check, b.Check)
+		})
+		if err := putResults(b, sorted); err != nil {
 			return err
 		}
-		for _, g := range groupByCheck(rs) {
-			days := probeDays{loc: db.loc}
-			for _, r := range g {
-				days.add(r)
+		// In time order, so each check's days come in order too.
+		days := map[string]*probeDays{}
+		for _, r := range sorted {
+			d := days[r.Check]
+			if d == nil {
+				d = &probeDays{loc: db.loc}
+				days[r.Check] = d
 			}
-			if err := days.apply(tx, CheckSubject(g[0].Check).bucket()); err != nil {
-				return fmt.Errorf("check %q: %w", g[0].Check, err)
+			d.add(r)
+		}
+		for _, check := range slices.Sorted(maps.Keys(days)) {
+			if err := days[check].apply(tx, CheckSubject(check).bucket()); err != nil {
+				return fmt.Errorf("check %q: %w", check, err)
 			}
 		}
 		return nil
@@ -154,17 +168,11 @@ func (db *DB) WriteResults(rs []Result) error {
 	return nil
 }
 
-// putResults writes rs into b in key order. bbolt keeps keys and values
-// until commit, so both live in buffers made once per batch.
-func putResults(b *bolt.Bucket, rs []Result) error {
+// putResults writes sorted (in key order: time, then check) into b. bbolt
+// keeps keys and values until commit, so both live in buffers made once
+// per batch.
+func putResults(b *bolt.Bucket, sorted []Result) error {
 	b.FillPercent = appendFill
-	sorted := slices.Clone(rs)
-	slices.SortStableFunc(sorted, func(a, b Result) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Check, b.Check)
-	})
 	keyBytes, valBytes := 0, 0
 	for _, r := range sorted {
 		keyBytes += 8 + len(r.Check)
@@ -197,28 +205,6 @@ func appendResultKey(b []byte, ns int64, check string) []byte {
 // that Unix nanoseconds can hold, after 1970.
 func validResult(r Result) bool {
 	return r.Check != "" && r.Time.After(time.Unix(0, 0)) && r.Time.Year() < 2262
-}
-
-// groupByCheck returns the results per check, each group sorted by time
-// (stable: equal times keep their order), groups sorted by check key.
-func groupByCheck(rs []Result) [][]Result {
-	sorted := slices.Clone(rs)
-	slices.SortStableFunc(sorted, func(a, b Result) int {
-		if c := strings.Compare(a.Check, b.Check); c != 0 {
-			return c
-		}
-		return a.Time.Compare(b.Time)
-	})
-	var groups [][]Result
-	for len(sorted) > 0 {
-		n := 1
-		for n < len(sorted) && sorted[n].Check == sorted[0].Check {
-			n++
-		}
-		groups = append(groups, sorted[:n:n])
-		sorted = sorted[n:]
-	}
-	return groups
 }
 
 // probeDays counts results per calendar day for one check.

@@ -3,13 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,13 +97,11 @@ func runBareClient(ctx context.Context, url string, rate float64, d time.Duratio
 	if err != nil {
 		return 0, fmt.Errorf("bare client: %w", err)
 	}
-	const key = `"cpu_ms_per_request":`
-	s := string(out)
-	i := strings.Index(s, key)
-	if i < 0 {
-		return 0, fmt.Errorf("bare client printed no figure: %s", s)
+	var line struct {
+		CPUMsPerRequest *float64 `json:"cpu_ms_per_request"`
 	}
-	v := s[i+len(key):]
-	v = v[:strings.IndexAny(v, ",}")]
-	return strconv.ParseFloat(v, 64)
+	if err := json.Unmarshal(out, &line); err != nil || line.CPUMsPerRequest == nil {
+		return 0, fmt.Errorf("bare client printed no figure: %s", out)
+	}
+	return *line.CPUMsPerRequest, nil
 }

@@ -23,8 +23,7 @@ type notifyHub struct {
 	metrics *notify.Metrics
 
 	mu       sync.RWMutex
-	notifier monitor.Notifier // nil: no channels
-	names    []string
+	notifier monitor.Notifier   // nil: no channels
 	stop     context.CancelFunc // of the running dispatcher
 	done     chan error
 }
@@ -39,15 +38,6 @@ func (h *notifyHub) Messages(n monitor.Notice) []store.OutboxMessage {
 		return nil
 	}
 	return h.notifier.Messages(n)
-}
-
-// channelsOf builds the channels of cfg.
-func channelsOf(cfg *config.Config) ([]notify.Channel, error) {
-	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
-	if err != nil {
-		return nil, err // says "notify: channel NAME: ..."
-	}
-	return channels, nil
 }
 
 // start runs a dispatcher for channels under ctx, replacing (and first
@@ -68,7 +58,7 @@ func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []no
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	h.mu.Lock()
-	h.notifier, h.names, h.stop, h.done = notifier, names, stop, done
+	h.notifier, h.stop, h.done = notifier, stop, done
 	h.mu.Unlock()
 	h.metrics.SetChannels(names)
 	h.db.OnEnqueue(d.Wake)
@@ -107,14 +97,11 @@ func (h *notifyHub) warnOrphans(names []string) {
 // reload follows a changed notify section: new channels take over at
 // once. Invalid channels are refused and the running ones kept.
 func (h *notifyHub) reload(ctx context.Context, cfg *config.Config) error {
-	channels, err := channelsOf(cfg)
+	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
 	if err != nil {
 		return err
 	}
 	h.start(ctx, cfg, channels)
-	h.mu.RLock()
-	names := h.names
-	h.mu.RUnlock()
-	h.log.Info("notification channels reloaded", "channels", names)
+	h.log.Info("notification channels reloaded", "channels", len(channels))
 	return nil
 }

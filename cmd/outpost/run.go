@@ -151,7 +151,7 @@ func (a *app) build() error {
 // buildNotify creates the notification channels, their metrics and the
 // hub that runs their dispatcher; the hub is the monitor's notifier.
 func (a *app) buildNotify(reg prometheus.Registerer) (monitor.Notifier, error) {
-	channels, err := channelsOf(a.cfg)
+	channels, err := notify.ChannelsFromConfig(a.cfg.Notify, notify.ChannelOptions{})
 	if err != nil {
 		return nil, err
 	}
