@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/outpost-status/outpost/probe"
@@ -40,6 +41,11 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	m.mu.Lock()
 	e.state = next
 	m.mu.Unlock()
+	if next.State != prev.State {
+		m.versions.stateChanged()
+	} else {
+		m.versions.results.Add(1)
+	}
 	if next.State == prev.State {
 		// The component's status and the check's interval follow from
 		// states, maintenance and blindness only; the tick looks after the
@@ -69,6 +75,7 @@ func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
 	m.blind = blind
 	m.mu.Unlock()
 	if changed {
+		m.versions.stateChanged()
 		if blind {
 			m.log.Error("monitor is blind: every self-check target fails; no check goes down and the time counts as unknown")
 		} else {
@@ -96,7 +103,9 @@ func (m *Monitor) evaluateAll(now time.Time, force bool) {
 // every check's interval state is reconsidered.
 func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 	m.mu.Lock()
-	m.inMaint = inMaintenance(m.windowsLocked(), now)
+	inMaint := inMaintenance(m.windowsLocked(), now)
+	visible := !maps.Equal(inMaint, m.inMaint) // a window started or ended
+	m.inMaint = inMaint
 	var ts []store.Transition
 	changed := force
 	for _, c := range m.comps {
@@ -115,11 +124,11 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 		}
 		st := componentStatus(states, m.inMaint[c.ID])
 		if old, ok := m.compStatus[c.ID]; ok && old != st {
-			changed = true
+			changed, visible = true, true
 			m.compSince[c.ID] = now
 			m.log.Info("component status changed", "component", c.ID, "from", old, "to", st)
 		} else if !ok {
-			changed = true
+			changed, visible = true, true
 		}
 		m.compStatus[c.ID] = st
 		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, allUnknown), now)
@@ -130,6 +139,9 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 	}
 	blind := m.blind
 	m.mu.Unlock()
+	if visible {
+		m.versions.stateChanged()
+	}
 	if h := m.opts.History; h != nil && len(ts) > 0 {
 		m.logErr("record intervals", h.RecordTransitions(ts))
 	}

@@ -40,6 +40,7 @@ func (m *Monitor) loadMaintenance() error {
 	for _, w := range stored {
 		m.stored = append(m.stored, fromStored(w))
 	}
+	m.versions.stateChanged()
 	return nil
 }
 
@@ -64,6 +65,7 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	m.mu.Lock()
 	m.stored = append(m.stored, win)
 	m.mu.Unlock()
+	m.versions.stateChanged()
 	m.evaluateAll(now, true)
 	return win, nil
 }
@@ -112,6 +114,7 @@ func (m *Monitor) DeleteMaintenance(id, actor string) error {
 		}
 	}
 	m.mu.Unlock()
+	m.versions.stateChanged()
 	m.evaluateAll(now, true)
 	return nil
 }

@@ -95,6 +95,7 @@ type Monitor struct {
 	recorded    map[store.Subject]store.State // last interval state written
 
 	reloaded chan struct{} // tells the scheduler the check set changed
+	versions versions      // change counters for readers (Versions)
 }
 
 // New returns a Monitor for spec; start it with Run.

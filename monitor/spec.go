@@ -57,6 +57,7 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 func (m *Monitor) apply(spec Spec) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	defer m.versions.stateChanged()
 	entries := make(map[string]*entry, len(spec.Checks))
 	order := make([]string, 0, len(spec.Checks))
 	for _, c := range spec.Checks {

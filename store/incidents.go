@@ -132,6 +132,7 @@ func (db *DB) CreateIncident(inc Incident, audit AuditEntry) (Incident, error) {
 // enqueue returns for the stored incident into the outbox, in the same
 // transaction.
 func (db *DB) CreateIncidentWith(inc Incident, audit AuditEntry, enqueue Enqueuer) (Incident, error) {
+	defer db.incidentWrites.Add(1)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
 		id, err := b.NextSequence()
@@ -162,6 +163,7 @@ func (db *DB) UpdateIncident(id uint64, audit AuditEntry, change func(*Incident)
 // transaction.
 func (db *DB) UpdateIncidentWith(id uint64, audit AuditEntry, change func(*Incident) error, enqueue Enqueuer) (Incident, error) {
 	var inc Incident
+	defer db.incidentWrites.Add(1)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketIncidents)
 		data := b.Get(idKey(id))

@@ -75,7 +75,16 @@ type DB struct {
 	loc  *time.Location
 	// onEnqueue runs after a transaction that enqueued notifications commits.
 	onEnqueue atomic.Pointer[func()]
+	// incidentWrites counts write transactions on incidents (see
+	// IncidentsVersion).
+	incidentWrites atomic.Uint64
 }
+
+// IncidentsVersion changes whenever incidents may have changed (created or
+// edited), so that a reader can keep what it derived from them
+// until it does. It counts attempts, so an aborted write costs a reader one
+// needless refresh, never a stale one.
+func (db *DB) IncidentsVersion() uint64 { return db.incidentWrites.Load() }
 
 // Open opens or creates the database at path, creating its directory,
 // every bucket and the schema version in one transaction. An older schema
