@@ -40,12 +40,12 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	}
 	m.mu.Lock()
 	e.state = next
-	m.mu.Unlock()
 	if next.State != prev.State {
 		m.versions.stateChanged()
 	} else {
 		m.versions.results.Add(1)
 	}
+	m.mu.Unlock()
 	if next.State == prev.State {
 		// The component's status and the check's interval follow from
 		// states, maintenance and blindness only; the tick looks after the
@@ -73,9 +73,11 @@ func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
 	m.mu.Lock()
 	changed := m.blind != blind
 	m.blind = blind
-	m.mu.Unlock()
 	if changed {
 		m.versions.stateChanged()
+	}
+	m.mu.Unlock()
+	if changed {
 		if blind {
 			m.log.Error("monitor is blind: every self-check target fails; no check goes down and the time counts as unknown")
 		} else {
@@ -138,10 +140,10 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 		views = m.viewsLocked()
 	}
 	blind := m.blind
-	m.mu.Unlock()
 	if visible {
 		m.versions.stateChanged()
 	}
+	m.mu.Unlock()
 	if h := m.opts.History; h != nil && len(ts) > 0 {
 		m.logErr("record intervals", h.RecordTransitions(ts))
 	}

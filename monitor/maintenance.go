@@ -64,8 +64,8 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	win := fromStored(saved)
 	m.mu.Lock()
 	m.stored = append(m.stored, win)
-	m.mu.Unlock()
 	m.versions.stateChanged()
+	m.mu.Unlock()
 	m.evaluateAll(now, true)
 	return win, nil
 }
@@ -113,8 +113,8 @@ func (m *Monitor) DeleteMaintenance(id, actor string) error {
 			break
 		}
 	}
-	m.mu.Unlock()
 	m.versions.stateChanged()
+	m.mu.Unlock()
 	m.evaluateAll(now, true)
 	return nil
 }

@@ -21,7 +21,9 @@ type versions struct {
 }
 
 // stateChanged marks a change of anything Versions.State covers; it
-// implies a results change.
+// implies a results change. Callers hold Monitor.mu while they make the
+// change visible, so a reader that sees the change also sees the new
+// version (readers load the versions before they read the state).
 func (v *versions) stateChanged() {
 	v.state.Add(1)
 	v.results.Add(1)
