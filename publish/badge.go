@@ -20,12 +20,14 @@ const (
 	maxBadgeWindow = 400 * 24 * time.Hour
 )
 
-var statusColours = map[monitor.ComponentStatus]string{
-	monitor.Operational:         "#1a7f37",
-	monitor.DegradedPerformance: "#9a6700",
-	monitor.PartialOutage:       "#bc4c00",
-	monitor.MajorOutage:         "#cf222e",
-	monitor.UnderMaintenance:    "#0b5cad",
+// statusColours by shownStatus.
+var statusColours = map[string]string{
+	string(monitor.Operational):         "#1a7f37",
+	string(monitor.DegradedPerformance): "#9a6700",
+	string(monitor.PartialOutage):       "#bc4c00",
+	string(monitor.MajorOutage):         "#cf222e",
+	string(monitor.UnderMaintenance):    "#0b5cad",
+	statusNoData:                        badgeGrey,
 }
 
 func uptimeColour(r float64) string {
@@ -50,7 +52,8 @@ func (s *Server) handleBadge(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	switch r.URL.Query().Get("type") {
 	case "", "status":
-		writeSVG(w, http.StatusOK, badge(c.Name, l.T("status."+string(c.Status)), statusColours[c.Status]))
+		st := v.shownStatus(c)
+		writeSVG(w, http.StatusOK, badge(c.Name, l.T("status."+st), statusColours[st]))
 	case "uptime":
 		window, err := parseWindow(r.URL.Query().Get("window"))
 		if err != nil {

@@ -142,8 +142,9 @@ func (s *Server) componentRows(p pageView) []componentRow {
 		return p.l.Tf("uptime", p.l.Percent(*r))
 	}
 	for _, c := range p.components {
-		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: string(c.Status),
-			StatusText: p.l.T("status." + string(c.Status)), BarsLabel: p.l.Tf("bars", c.Name)}
+		st := p.shownStatus(c)
+		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: st,
+			StatusText: p.l.T("status." + st), BarsLabel: p.l.Tf("bars", c.Name)}
 		var bars []DayBar
 		switch {
 		case batch != nil:

@@ -19,6 +19,7 @@ func faviconURLs() map[string]template.URL {
 		"ind-critical":    {0xb6, 0x23, 0x24, 0xff},
 		"ind-maintenance": {0x0b, 0x5c, 0xad, 0xff},
 		"ind-blind":       {0x57, 0x60, 0x6a, 0xff},
+		"ind-nodata":      {0x57, 0x60, 0x6a, 0xff},
 	}
 	out := make(map[string]template.URL, len(colours))
 	for class, c := range colours {

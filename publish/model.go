@@ -45,6 +45,7 @@ type view struct {
 	indicator   monitor.Indicator
 	blind       bool
 	components  []monitor.ComponentState
+	noData      map[string]bool  // components whose every check is unknown (noDataComponents)
 	incidents   []store.Incident // public only, newest first, draft updates removed
 	maintenance []monitor.MaintenanceWindow
 	started     time.Time
@@ -56,6 +57,7 @@ func (s *Server) buildView() (*view, error) {
 	src := s.opts.Monitor
 	v := &view{page: s.opts.Page, now: now, blind: src.Blind(), components: src.Components(),
 		maintenance: src.Maintenance(), started: src.Started()}
+	v.noData = noDataComponents(v.components, src.Snapshot())
 	var statuses []monitor.ComponentStatus
 	for _, c := range v.components {
 		statuses = append(statuses, c.Status)

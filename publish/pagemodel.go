@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -119,18 +118,17 @@ func (p pageView) at(t time.Time) timeText {
 }
 
 func (p pageView) banner() banner {
-	b := banner{Class: "ind-" + string(p.indicator), Symbol: "!", Text: p.l.T("banner." + string(p.indicator))}
-	if p.indicator == monitor.IndicatorNone {
+	key := p.overall()
+	b := banner{Class: "ind-" + string(p.indicator), Symbol: "!", Text: p.l.T(key)}
+	switch key {
+	case "banner.none":
 		b.Symbol = "✓"
-		for _, c := range p.components {
-			if c.Status == monitor.UnderMaintenance {
-				b = banner{Class: "ind-maintenance", Symbol: "i", Text: p.l.T("banner.maintenance")}
-				break
-			}
-		}
-	}
-	if p.blind {
-		b = banner{Class: "ind-blind", Symbol: "?", Text: p.l.T("banner.blind"), Note: p.l.T("blind.note")}
+	case overallMaintenance:
+		b.Class, b.Symbol = "ind-maintenance", "i"
+	case overallBlind:
+		b.Class, b.Symbol, b.Note = "ind-blind", "?", p.l.T("blind.note")
+	case overallNoData, overallSomeNoData:
+		b.Class, b.Symbol, b.Note = "ind-nodata", "?", p.l.T(key+".note")
 	}
 	return b
 }

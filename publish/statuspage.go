@@ -103,7 +103,7 @@ func (v *view) at(t time.Time) spTime {
 }
 
 func (v *view) spStatus() spStatus {
-	return spStatus{Indicator: string(v.indicator), Description: indicatorDescriptions[v.indicator]}
+	return spStatus{Indicator: string(v.indicator), Description: v.statusDescription()}
 }
 
 func (v *view) spComponent(c monitor.ComponentState) spComponent {

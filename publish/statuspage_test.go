@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -33,6 +34,18 @@ func (pageMonitor) Components() []monitor.ComponentState {
 		{Component: monitor.Component{ID: "web", Name: "Website"}, Status: monitor.Operational,
 			Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Position: 2},
 	}
+}
+
+// Snapshot agrees with Components: telephony's only check is down (the
+// shared fixture leaves it unknown, which would show "No data").
+func (m pageMonitor) Snapshot() []monitor.CheckStatus {
+	out := slices.Clone(m.fakeChecks)
+	for i := range out {
+		if out[i].Component == "telephony" {
+			out[i].State = monitor.StateDown
+		}
+	}
+	return out
 }
 
 func (pageMonitor) Maintenance() []monitor.MaintenanceWindow {
