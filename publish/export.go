@@ -168,9 +168,10 @@ func (s *Server) Export(ctx context.Context, dir string) error {
 	return nil
 }
 
-// fetchLocal renders one public document in-process.
+// fetchLocal renders one public document in-process, bypassing the
+// render cache: the export runs because the content has just changed.
 func (s *Server) fetchLocal(ctx context.Context, urlPath string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, urlPath, nil)
+	req, err := http.NewRequestWithContext(withoutCache(ctx), http.MethodGet, urlPath, nil)
 	if err != nil {
 		return nil, err
 	}

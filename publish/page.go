@@ -61,9 +61,9 @@ func (s *Server) registerPage() {
 		"GET /badge/{file}":       s.handleBadge,
 		"GET /api/v1/export.json": s.handleExportList,
 	} {
-		s.mux.Handle(pattern, public(s.viewHandler(h)))
+		s.mux.Handle(pattern, s.public(docKind{}, s.viewHandler(h)))
 	}
-	s.mux.HandleFunc("/", s.handleNotFound)
+	s.mux.Handle("/", s.admit.wrap(http.HandlerFunc(s.handleNotFound)))
 }
 
 // rootFor is the relative prefix from a request path to the site root.

@@ -1,6 +1,6 @@
-// Package publish serves what outpost knows: the JSON APIs, Prometheus
-// metrics and health endpoints (and, later, the status page and admin API).
-// It reads the monitor's snapshot and the store; it decides nothing.
+// Package publish serves what outpost knows: the status page, the JSON
+// APIs, Prometheus metrics, health endpoints and the admin API. It reads
+// the monitor's snapshot and the store; it decides nothing.
 package publish
 
 import (
@@ -41,6 +41,9 @@ type Server struct {
 	mux     *http.ServeMux
 	limiter *authLimiter
 	page    *pageAssets
+	cache   *renderCache // nil: sources without change counters, rendered per request
+	admit   *admission   // public documents
+	scrapes *admission   // /metrics, apart, so a crowd cannot fail Prometheus's scrapes
 }
 
 // NewServer builds the routes.
@@ -63,15 +66,16 @@ func NewServer(o ServerOptions) *Server {
 			o.Uptime = bars
 		}
 	}
-	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
-	s.mux.Handle("GET /api/v1/checks.json", public(http.HandlerFunc(s.handleChecks)))
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}},
+		cache: newRenderCache(o.Monitor, o.Incidents), admit: newAdmission(), scrapes: newScrapeAdmission()}
+	s.mux.Handle("GET /api/v1/checks.json", s.public(docKind{live: true}, http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
-	s.mux.Handle("GET /api/v1/availability.json", public(s.viewHandler(s.handleAvailability)))
-	s.mux.Handle("GET /api/v1/components/{id}/days.json", public(s.viewHandler(s.handleDays)))
+	s.mux.Handle("GET /api/v1/availability.json", s.public(docKind{}, s.viewHandler(s.handleAvailability)))
+	s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{}, s.viewHandler(s.handleDays)))
 	s.registerAdmin()
 	s.registerPage()
 	if o.Metrics != nil {
-		s.mux.Handle("GET /metrics", o.Metrics)
+		s.mux.Handle("GET /metrics", s.scrapes.wrap(o.Metrics))
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -128,14 +132,19 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 }
 
 // public marks a read-only public document: any origin may read it and
-// caches may keep it briefly.
-func public(h http.Handler) http.Handler {
-	h = conditional(h) // ETag, 304 and gzip
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// caches may keep it briefly. It is served from the render cache (ETag,
+// 304 and gzip included) and admitted by the concurrency bound.
+func (s *Server) public(kind docKind, h http.Handler) http.Handler {
+	if s.cache != nil {
+		h = s.cache.cached(kind, h)
+	} else {
+		h = conditional(h) // ETag, 304 and gzip
+	}
+	return s.admit.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=10")
 		h.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -228,7 +228,7 @@ func (s *Server) registerStatuspage() {
 		},
 	}
 	for path, doc := range docs {
-		s.mux.Handle("GET /api/v2/"+path, public(s.viewHandler(func(w http.ResponseWriter, r *http.Request, v *view) {
+		s.mux.Handle("GET /api/v2/"+path, s.public(docKind{}, s.viewHandler(func(w http.ResponseWriter, r *http.Request, v *view) {
 			writeJSON(w, http.StatusOK, doc(v))
 		})))
 	}
