@@ -187,7 +187,7 @@ type historyBars struct {
 
 // uptimes of a component over all its day bars and over the last
 // narrowDays of them (what a narrow screen shows).
-type uptimes struct{ all, narrow *float64 }
+type uptimes struct{ all, narrow coverage }
 
 // barsTTL is how long computed day bars are reused.
 const barsTTL = 30 * time.Second
@@ -217,19 +217,15 @@ func (h *historyBars) componentsDays(ids []string, n int, now time.Time) (map[st
 	days := make(map[string][]DayBar, len(ids))
 	ups := make(map[string]uptimes, len(ids))
 	for i, id := range ids {
-		var total, narrow store.Seconds
 		ds := res[subjects[i]]
 		bars := make([]DayBar, len(ds))
 		for k, d := range ds {
 			bars[k] = DayBar{Date: d.Date, Ratio: d.Ratio, DownSeconds: d.Seconds.Down, PartialSeconds: d.Seconds.Partial,
 				MaintenanceSeconds: d.Seconds.Maintenance, UnknownSeconds: d.Seconds.Unknown}
-			total.Add(d.Seconds)
-			if k >= len(ds)-narrowDays {
-				narrow.Add(d.Seconds)
-			}
 		}
 		days[id] = bars
-		ups[id] = uptimes{all: total.Ratio(h.opts.PartialWeight), narrow: narrow.Ratio(h.opts.PartialWeight)}
+		ups[id] = uptimes{all: coverageOf(ds, h.opts.PartialWeight),
+			narrow: coverageOf(ds[max(len(ds)-narrowDays, 0):], h.opts.PartialWeight)}
 	}
 	h.at, h.n, h.ids, h.days, h.uptimes = now, n, key, days, ups
 	return days, ups, nil
@@ -250,10 +246,6 @@ func (h *historyBars) ComponentDays(id string, n int, now time.Time) ([]DayBar, 
 
 // ComponentUptime implements UptimeSource.
 func (h *historyBars) ComponentUptime(id string, window time.Duration, now time.Time) (*float64, error) {
-	s := store.ComponentSubject(id)
-	res, err := h.opts.History.Windows([]store.Subject{s}, []time.Duration{window}, now, h.opts.PartialWeight)
-	if err != nil || len(res[s]) == 0 {
-		return nil, err
-	}
-	return res[s][0].Ratio, nil
+	c, err := h.componentCoverage(id, window, now)
+	return c.ratio, err
 }

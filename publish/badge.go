@@ -60,16 +60,18 @@ func (s *Server) handleBadge(w http.ResponseWriter, r *http.Request, v *view) {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		msg, colour := l.T("badge.na"), badgeGrey
+		var cov coverage
 		if s.opts.Uptime != nil {
-			ratio, err := s.opts.Uptime.ComponentUptime(c.ID, window, v.now)
-			if err != nil {
+			if cov, err = s.uptimeCoverage(c.ID, window, v.now); err != nil {
 				s.log.Warn("reading uptime failed", "component", c.ID, "err", err)
-			} else if ratio != nil {
-				msg, colour = l.Percent(*ratio), uptimeColour(*ratio)
+				cov = coverage{}
 			}
 		}
-		writeSVG(w, http.StatusOK, badge(c.Name, msg+" ("+formatWindow(window)+")", colour))
+		colour := badgeGrey
+		if cov.ratio != nil {
+			colour = uptimeColour(*cov.ratio)
+		}
+		writeSVG(w, http.StatusOK, badge(c.Name, l.badgeUptime(cov, formatWindow(window), v.now, v.page.Location), colour))
 	default:
 		writeError(w, http.StatusBadRequest, "type must be status or uptime")
 	}

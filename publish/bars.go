@@ -135,12 +135,7 @@ func (s *Server) componentRows(p pageView) []componentRow {
 			s.log.Warn("reading day bars failed", "err", err)
 		}
 	}
-	uptime := func(r *float64) string {
-		if r == nil {
-			return ""
-		}
-		return p.l.Tf("uptime", p.l.Percent(*r))
-	}
+	uptime := func(c coverage) string { return p.l.uptimeCaption(c, p.now, p.page.Location) }
 	for _, c := range p.components {
 		st := p.shownStatus(c)
 		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: st,
@@ -163,12 +158,12 @@ func (s *Server) componentRows(p pageView) []componentRow {
 				days int
 				into *string
 			}{{barDays, &row.Uptime}, {narrowDays, &row.Uptime30}} {
-				ratio, err := s.opts.Uptime.ComponentUptime(c.ID, time.Duration(w.days)*24*time.Hour, p.now)
+				cov, err := s.uptimeCoverage(c.ID, time.Duration(w.days)*24*time.Hour, p.now)
 				if err != nil {
 					s.log.Warn("reading uptime failed", "component", c.ID, "err", err)
 					break
 				}
-				*w.into = uptime(ratio)
+				*w.into = uptime(cov)
 			}
 		}
 		rows = append(rows, row)

@@ -14,12 +14,13 @@ type locale struct {
 	code   string
 	months [12]string // full month names, for history headings
 	short  [12]string // abbreviated month names, for dates
-	// dateFmt and dateTimeFmt use {d} day, {m} short month, {M} full
-	// month, {y} year, {t} HH:MM, {z} zone abbreviation.
-	dateFmt, dateTimeFmt, monthFmt string
-	decimal                        string // decimal separator
-	percent                        string // after the number: "%" in English, " %" in German and Swedish
-	text                           map[string]string
+	// dateFmt, dayFmt (a date without the year) and dateTimeFmt use {d}
+	// day, {m} short month, {M} full month, {y} year, {t} HH:MM, {z} zone
+	// abbreviation.
+	dateFmt, dayFmt, dateTimeFmt, monthFmt string
+	decimal                                string // decimal separator
+	percent                                string // after the number: "%" in English, " %" in German and Swedish
+	text                                   map[string]string
 }
 
 // Code is the language code for <html lang>.
@@ -80,6 +81,14 @@ func (l *locale) format(pattern string, t time.Time) string {
 // Date formats a calendar day.
 func (l *locale) Date(t time.Time) string { return l.format(l.dateFmt, t) }
 
+// DayMonth formats a calendar day, without the year when it is now's.
+func (l *locale) DayMonth(t, now time.Time) string {
+	if t.Year() != now.Year() {
+		return l.Date(t)
+	}
+	return l.format(l.dayFmt, t)
+}
+
 // DateTime formats a moment with the zone abbreviation; t must already be
 // in the page time zone.
 func (l *locale) DateTime(t time.Time) string { return l.format(l.dateTimeFmt, t) }
@@ -130,6 +139,7 @@ var localeEN = locale{
 	months:      [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	short:       [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"},
 	dateFmt:     "{m} {d}, {y}",
+	dayFmt:      "{m} {d}",
 	dateTimeFmt: "{m} {d}, {y}, {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ".",
@@ -178,6 +188,8 @@ var localeEN = locale{
 		"days.start":                  "90 days ago",
 		"days.end":                    "Today",
 		"uptime":                      "%s uptime",
+		"uptime.since":                "%s uptime since %s",
+		"uptime.share":                "%s uptime, %s of the time monitored",
 		"bars":                        "Daily availability of %s over the last 90 days",
 		"bar.nodata":                  "No data",
 		"bar.availability":            "%s available",
@@ -207,6 +219,8 @@ var localeEN = locale{
 		"powered":                     "Powered by outpost",
 		"nav":                         "Main",
 		"badge.na":                    "n/a",
+		"badge.since":                 "%s (since %s)",
+		"badge.share":                 "%s (%s, %s monitored)",
 		"badge.unknown":               "unknown component",
 	},
 }
@@ -216,6 +230,7 @@ var localeDE = locale{
 	months:      [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
 	short:       [12]string{"Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."},
 	dateFmt:     "{d}. {m} {y}",
+	dayFmt:      "{d}. {m}",
 	dateTimeFmt: "{d}. {m} {y}, {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ",",
@@ -264,6 +279,8 @@ var localeDE = locale{
 		"days.start":                  "vor 90 Tagen",
 		"days.end":                    "Heute",
 		"uptime":                      "%s Verfügbarkeit",
+		"uptime.since":                "%s Verfügbarkeit seit %s",
+		"uptime.share":                "%s Verfügbarkeit, %s der Zeit überwacht",
 		"bars":                        "Tägliche Verfügbarkeit von %s in den letzten 90 Tagen",
 		"bar.nodata":                  "Keine Daten",
 		"bar.availability":            "%s verfügbar",
@@ -293,6 +310,8 @@ var localeDE = locale{
 		"powered":                     "Betrieben mit outpost",
 		"nav":                         "Hauptnavigation",
 		"badge.na":                    "k. A.",
+		"badge.since":                 "%s (seit %s)",
+		"badge.share":                 "%s (%s, %s überwacht)",
 		"badge.unknown":               "unbekannte Komponente",
 	},
 }
@@ -302,6 +321,7 @@ var localeSV = locale{
 	months:      [12]string{"januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"},
 	short:       [12]string{"jan.", "feb.", "mars", "apr.", "maj", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "dec."},
 	dateFmt:     "{d} {m} {y}",
+	dayFmt:      "{d} {m}",
 	dateTimeFmt: "{d} {m} {y} {t} {z}",
 	monthFmt:    "{M} {y}",
 	decimal:     ",",
@@ -350,6 +370,8 @@ var localeSV = locale{
 		"days.start":                  "för 90 dagar sedan",
 		"days.end":                    "Idag",
 		"uptime":                      "%s tillgänglighet",
+		"uptime.since":                "%s tillgänglighet sedan %s",
+		"uptime.share":                "%s tillgänglighet, %s av tiden övervakad",
 		"bars":                        "Daglig tillgänglighet för %s de senaste 90 dagarna",
 		"bar.nodata":                  "Inga data",
 		"bar.availability":            "%s tillgänglig",
@@ -379,6 +401,8 @@ var localeSV = locale{
 		"powered":                     "Drivs med outpost",
 		"nav":                         "Huvudmeny",
 		"badge.na":                    "saknas",
+		"badge.since":                 "%s (sedan %s)",
+		"badge.share":                 "%s (%s, %s övervakat)",
 		"badge.unknown":               "okänd komponent",
 	},
 }
