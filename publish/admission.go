@@ -7,17 +7,19 @@ import (
 	"time"
 )
 
-// admission bounds how many public requests are served at once, so that a
-// crowd on the status page cannot take the CPU that the scheduler, the
-// probes and the tick need. A request beyond the bound waits in a short
-// queue, parked on a channel (a parked goroutine takes no CPU and does
-// not delay the probes' goroutines in the run queue); beyond the queue,
-// or after waiting too long, it is answered 503 with Retry-After, which
-// browsers and Statuspage clients retry.
+// admission bounds how many public documents are rendered at once, so
+// that a crowd on the status page cannot take the CPU that the scheduler,
+// the probes and the tick need. A request beyond the bound waits in a
+// short queue, parked on a channel (a parked goroutine takes no CPU and
+// does not delay the probes' goroutines in the run queue); beyond the
+// queue, or after waiting too long, it is answered 503 with Retry-After,
+// which browsers and Statuspage clients retry.
 //
-// Served from the render cache a document costs tens of microseconds, so
-// the bound is rarely reached; it matters when rendering is expensive
-// (cold cache, documents that are not cached).
+// It bounds rendering into memory, not sending: a slot held while a slow
+// client reads would let a few such clients refuse everybody. Cached
+// bytes are sent without a slot; they cost tens of microseconds, so the
+// bound matters when rendering is expensive (a cold cache, many distinct
+// query strings, 404 pages).
 type admission struct {
 	slots   chan struct{} // one token per request being served
 	waiting chan struct{} // one token per request in the queue

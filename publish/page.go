@@ -63,7 +63,7 @@ func (s *Server) registerPage() {
 	} {
 		s.mux.Handle(pattern, s.public(docKind{}, s.viewHandler(h)))
 	}
-	s.mux.Handle("/", s.admit.wrap(http.HandlerFunc(s.handleNotFound)))
+	s.mux.Handle("/", conditional(s.admit.wrap(http.HandlerFunc(s.handleNotFound))))
 }
 
 // rootFor is the relative prefix from a request path to the site root.

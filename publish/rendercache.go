@@ -219,6 +219,9 @@ func (c *renderCache) get(e *cacheEntry, kind docKind, h http.Handler, r *http.R
 	}
 	now = c.current()
 	nd := c.render(kind, h, r, now)
+	if nd.status == http.StatusServiceUnavailable && d != nil {
+		return d // too busy to rebuild: the previous bytes beat a refusal
+	}
 	nd.built = c.clock()
 	e.builds[e.next] = nd.built
 	e.next = (e.next + 1) % rebuildBurst

@@ -351,3 +351,38 @@ func BenchmarkCachedStatusPage200Gzip(b *testing.B) { benchmarkCached(b, "/") }
 
 // BenchmarkCachedSummaryGzip is /api/v2/summary.json from the cache.
 func BenchmarkCachedSummaryGzip(b *testing.B) { benchmarkCached(b, "/api/v2/summary.json") }
+
+// TestCachedBytesNeedNoRenderSlot: with every render slot taken (say by
+// slow renders), cached documents are still served, a document that must
+// be rendered is refused with 503 and Retry-After, and a stale document is
+// served rather than refused.
+func TestCachedBytesNeedNoRenderSlot(t *testing.T) {
+	var state, results atomic.Uint64
+	mon := versionedMonitor{statusMonitor: statusMonitor{pageMonitor: pageMonitor{testChecks(t)}}, state: &state, results: &results}
+	s := NewServer(ServerOptions{Monitor: mon, Incidents: &versionedIncidents{}, Now: func() time.Time { return testNow }})
+	s.admit.maxWait = 10 * time.Millisecond
+	h := s.Handler()
+	if rec := serve(t, h, "/"); rec.Code != http.StatusOK {
+		t.Fatalf("/: %d", rec.Code)
+	}
+	for range cap(s.admit.slots) {
+		s.admit.slots <- struct{}{}
+	}
+	if rec := serve(t, h, "/"); rec.Code != http.StatusOK {
+		t.Errorf("cached / with every slot taken: %d, want 200", rec.Code)
+	}
+	rec := serve(t, h, "/api/v2/status.json")
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Errorf("uncached document with every slot taken: %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	state.Add(1) // / is stale now, and cannot be rebuilt
+	if rec := serve(t, h, "/"); rec.Code != http.StatusOK {
+		t.Errorf("stale / with every slot taken: %d, want the previous bytes", rec.Code)
+	}
+	for range cap(s.admit.slots) {
+		<-s.admit.slots
+	}
+	if rec := serve(t, h, "/api/v2/status.json"); rec.Code != http.StatusOK {
+		t.Errorf("status.json once slots are free: %d", rec.Code)
+	}
+}

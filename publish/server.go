@@ -133,18 +133,21 @@ func (s *Server) Serve(ctx context.Context, addr string, ready func(net.Addr)) e
 
 // public marks a read-only public document: any origin may read it and
 // caches may keep it briefly. It is served from the render cache (ETag,
-// 304 and gzip included) and admitted by the concurrency bound.
+// 304 and gzip included). Rendering, where the CPU goes, is admitted by
+// the concurrency bound; sending bytes is not, so slow readers cannot
+// hold the bound's slots.
 func (s *Server) public(kind docKind, h http.Handler) http.Handler {
+	h = s.admit.wrap(h)
 	if s.cache != nil {
 		h = s.cache.cached(kind, h)
 	} else {
-		h = conditional(h) // ETag, 304 and gzip
+		h = conditional(h) // ETag, 304 and gzip, rendered into memory first
 	}
-	return s.admit.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Cache-Control", "public, max-age=10")
 		h.ServeHTTP(w, r)
-	}))
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
