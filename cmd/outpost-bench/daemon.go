@@ -3,19 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/outpost-status/outpost/store"
@@ -29,8 +26,9 @@ type daemonRun struct {
 	duration time.Duration
 	kinds    []string // cycled over checks: http, tcp, dns, sip
 	behave   string   // behaviour of every target: ok, slow, failing, silent
-	// cpuProfile, if set, is passed to outpost run -cpuprofile, and the run
-	// stops after the steady phase so that the profile shows probing only.
+	// cpuProfile, if set, is passed to outpost run -cpuprofile (and
+	// FILE.heap to -memprofile); daemon mode then stops after the steady
+	// phase so that the profile shows probing only.
 	cpuProfile string
 	// bare also measures a bare net/http client at the same rate (HTTP
 	// checks with ok targets only).
@@ -40,6 +38,10 @@ type daemonRun struct {
 	// writes land in full pages as on a server that has run for a while
 	// rather than in a fresh file's small inline buckets.
 	seedDays int
+	// onLog, if set, gets every log line of the daemon once it listens.
+	onLog func([]byte)
+	// arrivals keeps the time of every probe at the farm.
+	arrivals bool
 }
 
 // writeConfig generates a configuration: components of 50 checks each.
@@ -79,45 +81,13 @@ func (r daemonRun) writeConfig(f *targetFarm, dir string) (string, error) {
 // and measures it from outside: probes where they arrive, CPU and peak RSS
 // of the process, scheduler lag from its metrics, API and page latency.
 func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
-	farm, err := newFarm()
+	d, err := r.launch(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer farm.Close()
-	dir, err := os.MkdirTemp("", "outpost-bench-daemon-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	cfgPath, err := r.writeConfig(farm, dir)
-	if err != nil {
-		return nil, err
-	}
-	seeded := 0
-	if r.seedDays > 0 {
-		if seeded, err = r.seed(filepath.Join(dir, "data", store.FileName)); err != nil {
-			return nil, fmt.Errorf("seed the store: %w", err)
-		}
-	}
-	args := []string{"run", "-config", cfgPath}
-	if r.cpuProfile != "" {
-		args = append(args, "-cpuprofile", r.cpuProfile, "-memprofile", r.cpuProfile+".heap")
-	}
-	cmd := exec.CommandContext(ctx, r.bin, args...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addr, err := waitListening(stderr)
-	if err != nil {
-		return nil, err
-	}
+	defer d.close()
 	started := time.Now()
-	base := "http://" + addr
+	farm, base, pid, seeded := d.farm, d.base, d.pid, d.seeded
 	coverage := waitCoverage(farm, r.checks, started, 3*r.interval)
 
 	// Phase 1: steady probing only, measured over whole intervals after the
@@ -132,23 +102,19 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		return metricValue(base, name)
 	}
 	written0 := scrape("outpost_store_results_written_total")
-	cpu0, arrived0, t0 := procCPU(cmd.Process.Pid), farm.arrived.Load(), time.Now()
-	steady := time.Until(t0.Add(r.duration))
-	timer := time.NewTimer(steady)
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-timer.C:
+	cpu0, arrived0, t0 := procCPU(pid), farm.arrived.Load(), time.Now()
+	if err := sleep(ctx, r.duration); err != nil {
+		return nil, err
 	}
 	elapsed := time.Since(t0).Seconds()
-	cpu := procCPU(cmd.Process.Pid) - cpu0
+	cpu := procCPU(pid) - cpu0
 	probes := farm.arrived.Load() - arrived0
 	written := scrape("outpost_store_results_written_total") - written0
 	lag50, lag99 := -1.0, -1.0
 	if !profiling {
 		lag50, lag99 = lagQuantiles(base) // before our own load below
 	}
-	rssProbing, rssNow := procPeakRSS(cmd.Process.Pid), procRSS(cmd.Process.Pid)
+	rssProbing, rssNow := procPeakRSS(pid), procRSS(pid)
 	line := map[string]any{
 		"bench": "daemon", "checks": r.checks, "kinds": strings.Join(r.kinds, ","), "behaviour": r.behave,
 		"interval_seconds": r.interval.Seconds(), "seconds": elapsed,
@@ -159,22 +125,21 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		"peak_rss_probing_mib": float64(rssProbing) / (1 << 20), "rss_after_probing_mib": float64(rssNow) / (1 << 20),
 		// RSS counts the mapped pages of the database file too; they are
 		// page cache the kernel can drop, not the daemon's own memory.
-		"rss_anon_after_probing_mib": float64(procStatus(cmd.Process.Pid, "RssAnon:")) / (1 << 20),
-		"rss_file_after_probing_mib": float64(procStatus(cmd.Process.Pid, "RssFile:")) / (1 << 20),
+		"rss_anon_after_probing_mib": float64(procStatus(pid, "RssAnon:")) / (1 << 20),
+		"rss_file_after_probing_mib": float64(procStatus(pid, "RssFile:")) / (1 << 20),
 		"lag_p50_le_ms":              lag50 * 1000, "lag_p99_le_ms": lag99 * 1000,
 		"store_writes_per_second": written / elapsed,
 		"seeded_results":          seeded,
 	}
 	if profiling {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		d.stop()
 		return line, nil
 	}
 	// Phase 2: latency of the public documents while probing goes on.
 	summary, page := latencies(base, time.Now().Add(10*time.Second))
 	// Phase 3: summary.json throughput, 16 clients for 5 s, while probing.
 	rps := throughput(base+"/api/v2/summary.json", 16, 5*time.Second)
-	line["peak_rss_mib"] = float64(procPeakRSS(cmd.Process.Pid)) / (1 << 20)
+	line["peak_rss_mib"] = float64(procPeakRSS(pid)) / (1 << 20)
 	// Where the memory is, from the Go runtime's own view.
 	for key, metric := range map[string]string{"heap_inuse_mib": "go_memstats_heap_inuse_bytes",
 		"stack_inuse_mib": "go_memstats_stack_inuse_bytes", "go_sys_mib": "go_memstats_sys_bytes"} {
@@ -183,8 +148,7 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 	line["summary_json_p50_ms"], line["summary_json_p99_ms"] = summary[0], summary[1]
 	line["summary_json_requests_per_second"] = rps
 	line["status_page_p50_ms"], line["status_page_p99_ms"] = page[0], page[1]
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	_ = cmd.Wait()
+	d.stop()
 	// The yardstick runs after the daemon has stopped, so that the two do
 	// not share the CPU.
 	if r.bare && strings.Join(r.kinds, ",") == "http" && r.behave == behaveOK {
@@ -196,18 +160,6 @@ func benchDaemon(ctx context.Context, r daemonRun) (map[string]any, error) {
 		line["cpu_ratio_to_bare_client"] = 1000 * cpu / float64(max(probes, 1)) / bare
 	}
 	return line, nil
-}
-
-func waitListening(stderr io.Reader) (string, error) {
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		var rec struct{ Msg, Addr string }
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "http server listening" {
-			go func() { _, _ = io.Copy(io.Discard, stderr) }()
-			return rec.Addr, nil
-		}
-	}
-	return "", fmt.Errorf("outpost exited before listening")
 }
 
 // waitCoverage returns the seconds from start until every check had its
@@ -276,22 +228,36 @@ func quant(v []float64) [2]float64 {
 	return [2]float64{v[len(v)/2], v[len(v)*99/100]}
 }
 
-// metricLines returns the exposition lines of one metric family.
-func metricLines(base, name string) []string {
-	resp, err := http.Get(base + "/metrics")
+// metricLines scrapes /metrics once and returns the exposition lines that
+// start with one of prefixes (metric names).
+func metricLines(base string, prefixes ...string) []string {
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(base + "/metrics")
 	if err != nil {
 		return nil
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK { // a 503 from a busy server, say
+		return nil
+	}
 	var out []string
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), name) {
+		if hasPrefix(sc.Text(), prefixes) {
 			out = append(out, sc.Text())
 		}
 	}
 	return out
+}
+
+func hasPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func metricValue(base, name string) float64 {
@@ -307,10 +273,25 @@ func metricValue(base, name string) float64 {
 // lagQuantiles reads upper bounds of the p50 and p99 scheduler lag from
 // the histogram buckets.
 func lagQuantiles(base string) (p50, p99 float64) {
-	type bucket struct{ le, count float64 }
+	bs := lagBuckets(metricLines(base, lagBucketMetric))
+	return bucketQuantile(bs, 0.5), bucketQuantile(bs, 0.99)
+}
+
+// bucket is a cumulative histogram bucket: count observations ≤ le, with
+// le -1 standing for +Inf.
+type bucket struct{ le, count float64 }
+
+const lagBucketMetric = "outpost_scheduler_lag_seconds_bucket"
+
+// lagBuckets picks the buckets of the scheduler lag histogram out of
+// exposition lines.
+func lagBuckets(lines []string) []bucket {
 	var bs []bucket
-	for _, l := range metricLines(base, "outpost_scheduler_lag_seconds_bucket") {
+	for _, l := range lines {
 		f := strings.Fields(l)
+		if len(f) != 2 || !strings.HasPrefix(f[0], lagBucketMetric+"{") {
+			continue
+		}
 		le := strings.TrimSuffix(strings.TrimPrefix(f[0][strings.Index(f[0], "le=")+3:], `"`), `"}`)
 		v, _ := strconv.ParseFloat(f[1], 64)
 		bound, err := strconv.ParseFloat(le, 64)
@@ -319,53 +300,37 @@ func lagQuantiles(base string) (p50, p99 float64) {
 		}
 		bs = append(bs, bucket{bound, v})
 	}
-	if len(bs) == 0 {
-		return -1, -1
+	return bs
+}
+
+// bucketsSince returns the observations of after that came since before,
+// two scrapes of the same histogram (nil if one of them failed).
+func bucketsSince(after, before []bucket) []bucket {
+	if len(after) != len(before) {
+		return nil
 	}
-	total := bs[len(bs)-1].count
-	find := func(q float64) float64 {
-		for _, b := range bs {
-			if b.count >= q*total {
-				return b.le
-			}
-		}
+	d := make([]bucket, len(after))
+	for i := range after {
+		d[i] = bucket{after[i].le, after[i].count - before[i].count}
+	}
+	return d
+}
+
+// bucketQuantile returns the upper bound of the bucket that holds
+// quantile q (1 for the maximum) of bs: a bound, at bucket resolution, not
+// an observed value. It is -1 without observations or beyond the last
+// finite bucket.
+func bucketQuantile(bs []bucket, q float64) float64 {
+	if len(bs) == 0 || bs[len(bs)-1].count == 0 {
 		return -1
 	}
-	return find(0.5), find(0.99)
-}
-
-// procCPU returns user+system CPU seconds of pid from /proc.
-func procCPU(pid int) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndex(s, ")")+2:])
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // USER_HZ
-}
-
-// procPeakRSS returns VmHWM of pid in bytes.
-func procPeakRSS(pid int) int64 { return procStatus(pid, "VmHWM:") }
-
-// procRSS returns VmRSS of pid in bytes.
-func procRSS(pid int) int64 { return procStatus(pid, "VmRSS:") }
-
-// procStatus returns a kB field of /proc/pid/status in bytes.
-func procStatus(pid int, field string) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
+	total := bs[len(bs)-1].count
+	for _, b := range bs {
+		if b.count >= q*total {
+			return b.le
 		}
 	}
-	return 0
+	return -1
 }
 
 // seed writes seedDays of history for every check the config names.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,8 +32,11 @@ type targetFarm struct {
 	arrived atomic.Int64
 	mu      sync.Mutex
 	first   map[string]time.Time
-	closers []io.Closer
-	dnsSrv  []*dns.Server
+	// arrivals holds every probe's time per check id once keepArrivals
+	// has been called (nil before).
+	arrivals map[string][]time.Time
+	closers  []io.Closer
+	dnsSrv   []*dns.Server
 }
 
 // hit records a probe for check id (empty when unknown).
@@ -42,10 +46,33 @@ func (f *targetFarm) hit(id string) {
 		return
 	}
 	f.mu.Lock()
+	now := time.Now()
 	if _, seen := f.first[id]; !seen {
-		f.first[id] = time.Now()
+		f.first[id] = now
+	}
+	if f.arrivals != nil {
+		f.arrivals[id] = append(f.arrivals[id], now)
 	}
 	f.mu.Unlock()
+}
+
+// keepArrivals makes the farm keep the time of every probe from now on.
+func (f *targetFarm) keepArrivals() {
+	f.mu.Lock()
+	f.arrivals = map[string][]time.Time{}
+	f.mu.Unlock()
+}
+
+// arrivalTimes returns a copy of the kept probe times per check id, each
+// in order of arrival.
+func (f *targetFarm) arrivalTimes() map[string][]time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string][]time.Time, len(f.arrivals))
+	for id, ts := range f.arrivals {
+		out[id] = slices.Clone(ts)
+	}
+	return out
 }
 
 // firstHits returns how many distinct checks arrived and when the last of

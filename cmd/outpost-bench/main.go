@@ -1,11 +1,22 @@
 // Command outpost-bench measures outpost against a target farm on loopback
 // and prints one JSON line per measurement (SPEC §14).
 //
-// Modes: probes (the HTTP prober in process, and store ingest), scheduler,
-// detection, and daemon: the real binary against a loopback farm, measured
-// from outside (probes where they arrive, CPU and RSS from /proc, lag from
-// /metrics, API and page latency), next to a bare net/http client doing the
-// same requests at the same rate as the yardstick for CPU per probe.
+// Modes (-mode):
+//   - probes: the HTTP prober in process, and store ingest.
+//   - scheduler: the monitor in process, scheduler lag.
+//   - detection: time from a target failing to its draft incident.
+//   - daemon: the real binary against a loopback farm, measured from
+//     outside (probes where they arrive, CPU and RSS from /proc, lag from
+//     /metrics, API and page latency), next to a bare net/http client doing
+//     the same requests at the same rate as the yardstick for CPU per probe.
+//   - crowd: the real binary probing -checks while -clients load its public
+//     documents (-docs page, summary or mix) from another process: requests
+//     and latency per document, the daemon's CPU and memory, scheduler lag,
+//     late probes at the farm and false alarms in its log.
+//   - idle: the real binary with a small configuration and no requests:
+//     CPU seconds and context switches per minute, RSS, all from /proc.
+//
+// bare-client and load are the helper processes of daemon and crowd.
 package main
 
 import (
@@ -17,7 +28,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strings"
@@ -31,7 +42,10 @@ import (
 )
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -39,17 +53,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	targets := fs.Int("targets", 20, "loopback HTTP targets")
 	concurrency := fs.Int("concurrency", 64, "probes in flight")
-	duration := fs.Duration("duration", 5*time.Second, "length of the HTTP run")
+	duration := fs.Duration("duration", 5*time.Second, "length of the measured run (crowd: of the load, default 20s; idle: default 60s)")
 	results := fs.Int("results", 200_000, "results written in the store ingest run")
-	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary), bare-client (the yardstick daemon mode runs)")
-	checks := fs.Int("checks", 1000, "checks in the scheduler run")
-	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler run")
+	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary), crowd (the daemon under many clients), idle (the daemon at rest); bare-client and load are the helper processes of daemon and crowd")
+	checks := fs.Int("checks", 1000, "checks in the scheduler, daemon and crowd runs (idle: default 10)")
+	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler, daemon and crowd runs (idle: default 30s)")
+	clients := fs.Int("clients", 256, "crowd and load modes: concurrent clients, each on its own keep-alive connection")
+	docs := fs.String("docs", "page", "crowd mode: documents to load: page (/), summary (/api/v2/summary.json) or mix (every public document)")
+	paths := fs.String("paths", "", "load mode: comma-separated paths to request from -url")
 	components := fs.Int("components", 5, "components in the detection run")
-	bin := fs.String("outpost", "", "daemon mode: outpost binary (default: go build ./cmd/outpost)")
+	bin := fs.String("outpost", "", "daemon, crowd and idle modes: outpost binary (default: go build ./cmd/outpost)")
 	kinds := fs.String("kinds", "http", "daemon mode: target kinds cycled over checks (http,tcp,dns,sip)")
 	behave := fs.String("behaviour", behaveOK, "daemon mode: targets are ok, slow, failing or silent")
-	profile := fs.String("cpuprofile", "", "daemon mode: CPU profile of the daemon's steady probing to `FILE` (the run then stops after that phase); bare-client mode: of the client")
-	url := fs.String("url", "", "bare-client mode: URL to fetch")
+	profile := fs.String("cpuprofile", "", "daemon mode: CPU profile of the daemon's steady probing to `FILE` (the run then stops after that phase); crowd and idle modes: of the daemon's whole run (a heap profile goes to FILE.heap in all three); bare-client mode: of the client")
+	url := fs.String("url", "", "bare-client mode: URL to fetch; load mode: base URL")
 	rate := fs.Float64("rate", 1000, "bare-client mode: requests per second")
 	viaProber := fs.Bool("prober", false, "bare-client mode: use outpost's HTTP prober instead of a bare net/http client")
 	seedDays := fs.Int("seed-days", 0, "daemon mode: start on a store with this many days of history (writes then land in full pages, as on a long-running server)")
@@ -81,27 +98,45 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		_ = enc.Encode(line)
 		return 0
-	case "daemon":
-		if *bin == "" {
-			dir, err := os.MkdirTemp("", "outpost-bench-bin-")
-			if err != nil {
-				fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
-				return 1
-			}
-			defer os.RemoveAll(dir)
-			*bin = filepath.Join(dir, "outpost")
-			if out, err := exec.Command("go", "build", "-o", *bin, "./cmd/outpost").CombinedOutput(); err != nil {
-				fmt.Fprintf(stderr, "outpost-bench: build outpost (run from the repository root or pass -outpost): %v\n%s", err, out)
-				return 1
-			}
-		}
-		line, err := benchDaemon(ctx, daemonRun{bin: *bin, checks: *checks, interval: *interval, duration: *duration,
-			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare, seedDays: *seedDays})
+	case "daemon", "crowd", "idle":
+		path, cleanup, err := outpostBinary(*bin)
 		if err != nil {
-			fmt.Fprintf(stderr, "outpost-bench: daemon: %v\n", err)
+			fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+			return 1
+		}
+		defer cleanup()
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		r := daemonRun{bin: path, checks: *checks, interval: *interval, duration: *duration,
+			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare, seedDays: *seedDays}
+		var line map[string]any
+		switch *mode {
+		case "daemon":
+			line, err = benchDaemon(ctx, r)
+		case "crowd":
+			r.duration = flagOr(set["duration"], r.duration, 20*time.Second)
+			line, err = benchCrowd(ctx, crowdRun{daemonRun: r, clients: *clients, docs: *docs})
+		case "idle":
+			r.checks = flagOr(set["checks"], r.checks, 10)
+			r.interval = flagOr(set["interval"], r.interval, 30*time.Second)
+			r.duration = flagOr(set["duration"], r.duration, time.Minute)
+			line, err = benchIdle(ctx, r)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: %s: %v\n", *mode, err)
 			return 1
 		}
 		_ = enc.Encode(line)
+		return 0
+	case "load":
+		if *paths == "" {
+			fmt.Fprintf(stderr, "outpost-bench: load mode needs -paths\n")
+			return 2
+		}
+		if err := load(ctx, stdout, *url, strings.Split(*paths, ","), *clients, *duration); err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: %v\n", err)
+			return 1
+		}
 		return 0
 	case "bare-client":
 		if *profile != "" {
@@ -142,6 +177,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	_ = enc.Encode(line)
 	return 0
+}
+
+// flagOr is the flag's value when it was set, else the mode's default.
+func flagOr[T any](set bool, value, modeDefault T) T {
+	if set {
+		return value
+	}
+	return modeDefault
 }
 
 // farm serves n loopback HTTP targets and counts requests that arrive.
