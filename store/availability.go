@@ -27,8 +27,9 @@ func (s *Seconds) Add(o Seconds) {
 }
 
 // Known is the time availability is computed over: total minus
-// maintenance and unknown.
-func (s Seconds) Known() float64 { return s.Total() - s.Maintenance - s.Unknown }
+// maintenance and unknown, summed from the known states so that a short
+// known time beside a long unknown one is not lost to rounding.
+func (s Seconds) Known() float64 { return s.Up + s.Degraded + s.Partial + s.Down }
 
 // Ratio returns the availability per SPEC §8, nil when known is 0:
 // (known − down − partialWeight·partial) / known; degraded counts as up.
