@@ -59,6 +59,17 @@ type statusMonitor struct {
 
 func (m statusMonitor) Blind() bool { return m.blind }
 
+// Snapshot reads unknown for every check while blind, as the monitor's.
+func (m statusMonitor) Snapshot() []monitor.CheckStatus {
+	out := m.pageMonitor.Snapshot()
+	for i := range out {
+		if m.blind {
+			out[i].State = monitor.StateUnknown
+		}
+	}
+	return out
+}
+
 func (m statusMonitor) Components() []monitor.ComponentState {
 	return append(m.pageMonitor.Components(), m.extra...)
 }
