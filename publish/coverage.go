@@ -10,15 +10,14 @@ import (
 
 // An uptime figure says what it covers (SPEC §1.4, §8): availability is
 // computed over known time only, so a page monitored for 30 seconds would
-// otherwise show a "90 day" figure for those 30 seconds. Where the first
-// day with data comes after the range's first day (a new page, a
-// component added later, a monitor blind at first) the figure says since
-// when ("99.87% uptime since Dec 2"). Where data starts with the range
-// but more than 1 % of it was not seen (a long blind period or a
-// stopped daemon), it says how much was ("..., 61% of the time
-// monitored"). Maintenance is monitored time: SPEC §8 excludes it from
-// availability by definition, so it does not count as a gap. Shorter
-// gaps (restarts) move a figure too little to mention.
+// otherwise show a "90 day" figure for those 30 seconds. Where less than
+// 99 % of a range was monitored, the figure says since when there is data
+// if that is after the range's first day (a new page, a component added
+// later, a monitor blind at first: "99.87% uptime since Dec 2"), else how
+// much of the range was seen (a long blind period or a stopped daemon:
+// "..., 61% of the time monitored"). Maintenance is monitored time: SPEC
+// §8 excludes it from availability by definition, so it is not a gap.
+// Shorter gaps (restarts) move a figure too little to mention.
 
 // minMonitored is the monitored share of a range below which a figure
 // says how much of its range it covers.
