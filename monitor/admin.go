@@ -188,6 +188,7 @@ func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string)
 		return store.Incident{}, err
 	}
 	m.incidents.cache[created.ID] = created
+	m.tickNow()
 	return created, nil
 }
 
@@ -212,5 +213,6 @@ func (m *Monitor) adminChange(id uint64, actor, action string, events []Event, f
 		return store.Incident{}, err
 	}
 	m.incidents.cache[id] = inc // evaluate drops it once it no longer matters
+	m.tickNow()
 	return inc, nil
 }

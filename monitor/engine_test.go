@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,33 +12,6 @@ import (
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
 )
-
-// fakeClock is moved by the test; its timers never fire (tests drive
-// record and tick directly).
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-func (c *fakeClock) NewTimer(time.Duration) Timer { return idleTimer{} }
-
-type idleTimer struct{}
-
-func (idleTimer) C() <-chan time.Time { return nil }
-func (idleTimer) Reset(time.Duration) {}
-func (idleTimer) Stop()               {}
 
 // fakeHistory records transitions in memory.
 type fakeHistory struct {
@@ -81,6 +55,8 @@ type harness struct {
 	m        *Monitor
 	spec     Spec
 	notifier Notifier
+	observer Observer     // nil: none
+	logger   *slog.Logger // nil: discarded
 	selfDown bool
 	mu       sync.Mutex
 }
@@ -111,7 +87,7 @@ func (h *harness) restart() {
 		return probe.Result{Outcome: probe.Up}
 	})
 	h.m = New(h.spec, Options{Prober: prober, History: h.hist, Incidents: h.db, MaintenanceStore: h.db,
-		Notifier: h.notifier, Clock: h.clock})
+		Notifier: h.notifier, Clock: h.clock, Observer: h.observer, Logger: h.logger})
 	if err := h.m.start(); err != nil {
 		h.t.Fatal(err)
 	}
@@ -151,11 +127,10 @@ func (h *harness) pass(key string, n int) {
 	}
 }
 
-// wait advances the clock and runs the timers once.
+// wait advances the clock and runs the timers once, on time.
 func (h *harness) wait(d time.Duration) {
-	before := h.clock.Now()
 	h.clock.Advance(d)
-	h.m.tick(h.clock.Now(), before.Add(d-h.m.opts.TickInterval), false)
+	h.m.tick(h.m.read(), 0)
 }
 
 func (h *harness) incidents() []store.Incident {

@@ -21,7 +21,11 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
-	now := m.opts.Clock.Now()
+	clocks := m.read()
+	if m.checkClock(clocks) {
+		m.evaluateAll(clocks.wall, true)
+	}
+	now := clocks.wall
 	m.mu.Lock()
 	e, ok := m.entries[c.Key]
 	if !ok || e.check.Fingerprint != c.Fingerprint {
@@ -149,6 +153,7 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 	}
 	if views != nil {
 		m.logErr("incident engine", m.incidents.evaluate(now, views, blind))
+		m.replan() // its timers may have moved
 	}
 }
 

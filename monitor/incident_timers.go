@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"time"
 
@@ -48,6 +49,39 @@ func (e *incidentEngine) progress(now time.Time, inc store.Incident, views map[s
 			func(i *store.Incident) { i.RemindedAt = now }, now, EventReminder)
 	}
 	return nil
+}
+
+// deadlines yields the times at which progress may act on a cached
+// incident without any change of state: auto_publish_after of a draft,
+// remind_after and auto_resolve_after of a published incident. The tick
+// loop sleeps until the earliest one still ahead.
+func (e *incidentEngine) deadlines() iter.Seq[time.Time] {
+	s := e.settings
+	return func(yield func(time.Time) bool) {
+		for _, inc := range e.cache {
+			var ts [2]time.Time
+			switch inc.State {
+			case store.IncidentDraft:
+				ts[0] = after(inc.CreatedAt, s.AutoPublishAfter)
+			case store.IncidentPublished:
+				ts[0] = after(latest(inc.LastPublishedUpdate(), inc.RemindedAt), s.RemindAfter)
+				ts[1] = after(inc.RecoveredAt, s.AutoResolveAfter)
+			}
+			for _, t := range ts {
+				if !t.IsZero() && !yield(t) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// after is t+d, or zero when the timer d is off or t is not set.
+func after(t time.Time, d time.Duration) time.Time {
+	if d <= 0 || t.IsZero() {
+		return time.Time{}
+	}
+	return t.Add(d)
 }
 
 // recovered handles an incident whose components all work again. A draft

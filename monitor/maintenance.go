@@ -67,6 +67,7 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 	m.versions.stateChanged()
 	m.mu.Unlock()
 	m.evaluateAll(now, true)
+	m.replan() // a window boundary may be the next deadline
 	return win, nil
 }
 
@@ -116,6 +117,7 @@ func (m *Monitor) DeleteMaintenance(id, actor string) error {
 	m.versions.stateChanged()
 	m.mu.Unlock()
 	m.evaluateAll(now, true)
+	m.replan() // a window boundary may be the next deadline
 	return nil
 }
 

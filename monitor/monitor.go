@@ -48,10 +48,17 @@ type Options struct {
 	Logger   *slog.Logger
 	// Concurrency bounds probes in flight. Default 256.
 	Concurrency int
-	// TickInterval paces timers, maintenance boundaries and the
-	// heartbeat. Default 1 s.
+	// TickInterval is how often the monitor writes its heartbeat, and the
+	// longest it sleeps without looking at the clock when no maintenance
+	// boundary or incident timer is due sooner. Default 30 s: a crash
+	// (kill -9, power loss) leaves up to that much time counted as the
+	// last known state instead of unknown; a heartbeat is a bbolt write
+	// with fsync, which at 5 s apart was most of an idle monitor's cost.
 	TickInterval time.Duration
 }
+
+// defaultTickInterval is TickInterval's default.
+const defaultTickInterval = 30 * time.Second
 
 // Spec is the reloadable part of the monitor's configuration.
 type Spec struct {
@@ -80,6 +87,10 @@ type Monitor struct {
 	incidents *incidentEngine
 	self      *selfChecker
 	lastErr   string
+	seen      reading       // the last look at the clocks (checkClock)
+	beat      time.Duration // monotonic reading of the last heartbeat
+	tickSoon  bool          // tick at once (tickNow)
+	rearm     chan struct{} // wakes the tick loop to plan again (replan)
 
 	mu          sync.RWMutex // guards everything below; held briefly
 	order       []string     // check keys in configuration order
@@ -110,11 +121,13 @@ func New(spec Spec, o Options) *Monitor {
 		o.Concurrency = 256
 	}
 	if o.TickInterval <= 0 {
-		o.TickInterval = time.Second
+		o.TickInterval = defaultTickInterval
 	}
 	m := &Monitor{opts: o, log: o.Logger, entries: map[string]*entry{}, compStatus: map[string]ComponentStatus{},
 		compSince: map[string]time.Time{}, started: o.Clock.Now(),
-		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1)}
+		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1),
+		rearm: make(chan struct{}, 1)}
+	m.seen = m.read()
 	if o.Incidents != nil {
 		m.incidents = newIncidentEngine(o.Incidents, o.Notifier, spec.Incidents, spec.Components, o.Logger)
 	}
@@ -215,7 +228,11 @@ func (m *Monitor) Run(ctx context.Context) error {
 // start marks the time the monitor was not running as unknown and loads
 // open incidents.
 func (m *Monitor) start() error {
-	now := m.opts.Clock.Now()
+	m.evalMu.Lock()
+	m.seen = m.read()
+	m.beat = m.seen.mono
+	now := m.seen.wall
+	m.evalMu.Unlock()
 	if h := m.opts.History; h != nil {
 		last, err := h.LastHeartbeat()
 		if err != nil {

@@ -112,5 +112,6 @@ func (m *Monitor) Reload(spec Spec) {
 	case m.reloaded <- struct{}{}:
 	default:
 	}
+	m.replan() // windows and incident timers may have changed
 	m.log.Info("configuration reloaded", "checks", len(spec.Checks), "removed", len(removed))
 }

@@ -7,43 +7,161 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// heartbeatEvery is how many ticks pass between heartbeats.
-const heartbeatEvery = 5
+const (
+	// jumpThreshold is how much more or less the wall clock may move than
+	// the monotonic clock between two readings before the gap counts as a
+	// clock jump or a suspend. NTP slews by at most 500 ppm, 15 ms over a
+	// TickInterval of 30 s.
+	jumpThreshold = 2 * time.Second
+	// lateTick is how late a tick may fire before it is logged.
+	lateTick = time.Second
+)
+
+// reading is one look at both clocks.
+type reading struct {
+	wall time.Time
+	mono time.Duration
+}
+
+func (m *Monitor) read() reading {
+	return reading{wall: m.opts.Clock.Now(), mono: m.opts.Clock.Monotonic()}
+}
 
 // tickLoop drives everything that happens with time rather than with
-// probe results: maintenance boundaries, incident timers, the heartbeat,
-// and detecting suspend or clock jumps.
+// probe results: maintenance boundaries, incident timers, the heartbeat.
+// It sleeps until the next of them is due (at most TickInterval), so an
+// idle monitor wakes rarely; whatever moves a deadline (an admin write, a
+// new window, an incident change, a reload) wakes it through rearm to
+// plan again.
 func (m *Monitor) tickLoop(ctx context.Context) {
-	tick := m.opts.TickInterval
-	timer := m.opts.Clock.NewTimer(tick)
+	timer := m.opts.Clock.NewTimer(time.Hour)
 	defer timer.Stop()
-	last := m.opts.Clock.Now()
-	for n := 1; ; n++ {
+	for {
+		wait, due := m.plan()
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
+		case <-m.rearm:
+			continue
 		case <-timer.C():
 		}
-		now := m.opts.Clock.Now()
-		m.tick(now, last, n%heartbeatEvery == 0)
-		last = now
-		timer.Reset(tick)
+		now := m.read()
+		m.tick(now, now.mono-due)
+		select { // the tick's own changes are planned for below
+		case <-m.rearm:
+		default:
+		}
 	}
 }
 
-func (m *Monitor) tick(now, last time.Time, heartbeat bool) {
+// plan returns how long to sleep until the next deadline and the
+// monotonic reading at which it is due.
+func (m *Monitor) plan() (wait, due time.Duration) {
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
-	if gap := now.Sub(last); gap < 0 || gap > 3*m.opts.TickInterval {
-		// The process was suspended or the clock jumped: nothing was
-		// seen in between, so that time is unknown.
-		m.log.Warn("time jumped; marking the gap as unknown", "from", last, "to", now)
-		m.markUnknown(last)
+	now := m.read()
+	wait = m.untilNext(now)
+	return wait, now.mono + wait
+}
+
+// untilNext is the time from now to the next deadline: a maintenance
+// window starting or ending, an incident timer, or the heartbeat. A
+// deadline already past is ignored: what it would have done either
+// happened at the tick then or waits for a change of state, which
+// evaluates anyway. The caller holds evalMu.
+func (m *Monitor) untilNext(now reading) time.Duration {
+	if m.tickSoon {
+		return 0
 	}
-	m.evaluateAll(now, true)
-	if h := m.opts.History; heartbeat && h != nil {
-		m.logErr("heartbeat", h.Heartbeat(now))
+	wait := m.opts.TickInterval - (now.mono - m.beat)
+	consider := func(t time.Time) {
+		if t.After(now.wall) {
+			wait = min(wait, t.Sub(now.wall))
+		}
 	}
+	m.mu.RLock()
+	for _, w := range m.windowsLocked() {
+		consider(w.Start)
+		consider(w.End)
+	}
+	m.mu.RUnlock()
+	if m.incidents != nil {
+		for t := range m.incidents.deadlines() {
+			consider(t)
+		}
+	}
+	return max(wait, 0)
+}
+
+// replan wakes the tick loop to plan again after a deadline moved.
+func (m *Monitor) replan() {
+	select {
+	case m.rearm <- struct{}{}:
+	default:
+	}
+}
+
+// tickNow makes the tick loop tick at once, as it did within a second
+// when it ticked every second: an admin write may leave an incident that
+// the engine should look at (a component added, an impact to raise). The
+// caller holds evalMu.
+func (m *Monitor) tickNow() {
+	m.tickSoon = true
+	m.replan()
+}
+
+// tick does what is due at now; late is how long after its deadline the
+// timer fired. A late tick is only late: both clocks moved alike, the
+// monitor was still watching, and nothing is marked unknown.
+func (m *Monitor) tick(now reading, late time.Duration) {
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	late = max(late, 0)
+	if o := m.opts.Observer; o != nil {
+		o.ObserveSchedulerLag(late)
+	}
+	if late > lateTick {
+		m.log.Warn("tick ran late", "late", late)
+	}
+	m.tickSoon = false
+	m.checkClock(now)
+	m.evaluateAll(now.wall, true)
+	if now.mono-m.beat >= m.opts.TickInterval {
+		m.heartbeat(now)
+	}
+}
+
+// heartbeat records that the monitor was watching at now: after a crash,
+// the time since the last heartbeat counts as unknown. The caller holds
+// evalMu.
+func (m *Monitor) heartbeat(now reading) {
+	m.beat = now.mono
+	if h := m.opts.History; h != nil {
+		m.logErr("heartbeat", h.Heartbeat(now.wall))
+	}
+}
+
+// checkClock compares how far both clocks moved since the last reading and
+// reports whether the wall clock jumped: it moved by more than
+// jumpThreshold more or less than the monotonic clock, because it was set
+// or because the machine was suspended (the monotonic clock stands still
+// then). Nothing was seen in between, so every subject is recorded as
+// unknown from the last reading; the caller evaluates everything again.
+// The caller holds evalMu.
+func (m *Monitor) checkClock(now reading) bool {
+	last := m.seen
+	if now.mono < last.mono {
+		return false // taken before another caller's reading
+	}
+	m.seen = now
+	drift := now.wall.Round(0).Sub(last.wall.Round(0)) - (now.mono - last.mono)
+	if drift.Abs() <= jumpThreshold {
+		return false
+	}
+	m.log.Warn("clock jumped; marking the gap as unknown", "from", last.wall, "to", now.wall, "drift", drift)
+	m.markUnknown(last.wall)
+	return true
 }
 
 // markUnknown records every subject as unknown from at; the next

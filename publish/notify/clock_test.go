@@ -42,6 +42,10 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = kept
 }
 
+// Monotonic satisfies monitor.Clock: this clock never jumps, so its
+// monotonic reading follows Now.
+func (c *fakeClock) Monotonic() time.Duration { return time.Duration(c.Now().UnixNano()) }
+
 func (c *fakeClock) NewTimer(d time.Duration) monitor.Timer {
 	t := &fakeTimer{clock: c, c: make(chan time.Time, 1)}
 	t.Reset(d)
