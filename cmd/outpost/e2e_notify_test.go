@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outpost-status/outpost/publish/notify"
+	"github.com/outpost-status/outpost/notify"
 )
 
 // hookLog records what a test receiver got.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/publish"
-	"github.com/outpost-status/outpost/publish/notify"
 	"github.com/outpost-status/outpost/store"
 )
 

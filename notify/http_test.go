@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/outpost-status/outpost/config"
-	"github.com/outpost-status/outpost/publish/notify"
-	"github.com/outpost-status/outpost/publish/notify/notifytest"
+	"github.com/outpost-status/outpost/notify"
+	"github.com/outpost-status/outpost/notify/notifytest"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outpost-status/outpost/monitor"
-	"github.com/outpost-status/outpost/publish/notify"
+	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/store"
 )
 

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outpost-status/outpost/publish/notify/notifytest"
+	"github.com/outpost-status/outpost/notify/notifytest"
 )
 
 // testCerts returns a server certificate for 127.0.0.1 and a pool that
