@@ -55,8 +55,9 @@ type harness struct {
 	m        *Monitor
 	spec     Spec
 	notifier Notifier
-	observer Observer     // nil: none
-	logger   *slog.Logger // nil: discarded
+	observer Observer       // nil: none
+	delays   DelayEstimator // nil: the sampler, never started here
+	logger   *slog.Logger   // nil: discarded
 	selfDown bool
 	mu       sync.Mutex
 }
@@ -87,7 +88,7 @@ func (h *harness) restart() {
 		return probe.Result{Outcome: probe.Up}
 	})
 	h.m = New(h.spec, Options{Prober: prober, History: h.hist, Incidents: h.db, MaintenanceStore: h.db,
-		Notifier: h.notifier, Clock: h.clock, Observer: h.observer, Logger: h.logger})
+		Notifier: h.notifier, Clock: h.clock, Observer: h.observer, Logger: h.logger, Delays: h.delays})
 	if err := h.m.start(); err != nil {
 		h.t.Fatal(err)
 	}

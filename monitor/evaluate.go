@@ -13,6 +13,11 @@ import (
 // record applies one probe result of check key and everything that follows
 // from it: state, component status, intervals, incidents, metrics, storage.
 func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
+	r, counts := m.judge(c, r)
+	if !counts {
+		m.log.Warn("probe inconclusive: the monitor was starved of CPU", "check", c.Key, "class", r.Class,
+			"duration", r.Duration, "sched_delay", r.SchedDelay)
+	}
 	if m.opts.Observer != nil {
 		m.opts.Observer.ObserveProbe(c, r)
 	}
@@ -34,6 +39,9 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	}
 	prev := e.state
 	next := nextState(prev, r, c.Thresholds, now)
+	if !counts {
+		next = unchanged(prev, r)
+	}
 	m.mu.Unlock()
 
 	if next.State == StateDown && prev.State != StateDown && m.self.enabled() {

@@ -45,7 +45,10 @@ type Options struct {
 	// maintenance changes that cause them; nil notifies nobody.
 	Notifier Notifier
 	Clock    Clock // default SystemClock
-	Logger   *slog.Logger
+	// Delays estimates waits for a CPU during probes; default a sampler
+	// of the Go scheduler, started by Run (see schedSampler).
+	Delays DelayEstimator
+	Logger *slog.Logger
 	// Concurrency bounds probes in flight. Default 256.
 	Concurrency int
 	// TickInterval is how often the monitor writes its heartbeat, and the
@@ -91,6 +94,7 @@ type Monitor struct {
 	beat      time.Duration // monotonic reading of the last heartbeat
 	tickSoon  bool          // tick at once (tickNow)
 	rearm     chan struct{} // wakes the tick loop to plan again (replan)
+	sampler   *schedSampler // the default Delays, run by Run; nil if injected
 
 	mu          sync.RWMutex // guards everything below; held briefly
 	order       []string     // check keys in configuration order
@@ -117,6 +121,11 @@ func New(spec Spec, o Options) *Monitor {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	var sampler *schedSampler
+	if o.Delays == nil {
+		sampler = newSchedSampler()
+		o.Delays = sampler
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 256
 	}
@@ -126,7 +135,7 @@ func New(spec Spec, o Options) *Monitor {
 	m := &Monitor{opts: o, log: o.Logger, entries: map[string]*entry{}, compStatus: map[string]ComponentStatus{},
 		compSince: map[string]time.Time{}, started: o.Clock.Now(),
 		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1),
-		rearm: make(chan struct{}, 1)}
+		rearm: make(chan struct{}, 1), sampler: sampler}
 	m.seen = m.read()
 	if o.Incidents != nil {
 		m.incidents = newIncidentEngine(o.Incidents, o.Notifier, spec.Incidents, spec.Components, o.Logger)
@@ -216,6 +225,12 @@ func (m *Monitor) Blind() bool {
 func (m *Monitor) Run(ctx context.Context) error {
 	if err := m.start(); err != nil {
 		return err
+	}
+	if m.sampler != nil {
+		if err := m.sampler.start(); err != nil {
+			m.log.Warn("no estimate of waits for a CPU; slow probes are taken as they are", "err", err)
+		}
+		defer m.sampler.stop()
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); m.tickLoop(ctx) }()

@@ -170,7 +170,9 @@ func (s *scheduler) untilDue(now time.Time) time.Duration {
 // so that SIGTERM drains rather than fails them.
 func (m *Monitor) probeOnce(ctx context.Context, c Check) probe.Result {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeout)
+	m.opts.Delays.ProbeStarted()
 	r := m.opts.Prober.Probe(pctx, c.Target)
+	m.opts.Delays.ProbeEnded()
 	cancel()
 	m.record(ctx, c, r)
 	return r

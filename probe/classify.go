@@ -88,6 +88,25 @@ func grade(r Result, o Options, now time.Time) Result {
 	return r
 }
 
+// Discount records that the probe's goroutine may have waited up to delay
+// for a CPU during r, and grades its latency on the rest: a result that
+// is degraded only because Duration−delay would be within
+// o.DegradedLatency is up, with a message that says why. Other verdicts
+// stay; failures are for the caller to judge, which knows the timeout.
+func Discount(r Result, o Options, delay time.Duration) Result {
+	if delay <= 0 {
+		return r
+	}
+	r.SchedDelay = delay
+	if r.Outcome != Degraded || r.Class != ClassLatency || r.Duration-delay > o.DegradedLatency {
+		return r
+	}
+	r.Outcome, r.Class = Up, ClassNone
+	r.Message = fmt.Sprintf("took %s, of which up to %s waiting for a CPU; within degraded_latency %s",
+		r.Duration.Round(time.Millisecond), delay.Round(time.Millisecond), o.DegradedLatency)
+	return r
+}
+
 // earliestExpiry returns the earliest NotAfter over the verified chains, or
 // over the peer certificates when verification was skipped.
 func earliestExpiry(cs tls.ConnectionState) time.Time {

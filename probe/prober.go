@@ -95,6 +95,11 @@ type Result struct {
 	Message  string        `json:"message,omitempty"`
 	Details  Details       `json:"details"`
 	Phases   []Phase       `json:"phases,omitempty"`
+	// SchedDelay estimates how much of Duration the prober's goroutine
+	// spent waiting for a CPU rather than for the network: what a user
+	// space timestamp around I/O cannot tell apart. The monitor sets it
+	// (see Discount); zero when not estimated.
+	SchedDelay time.Duration `json:"sched_delay_ns,omitempty"`
 }
 
 // Clock tells the time; tests inject a fake one.
