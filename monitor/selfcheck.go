@@ -31,10 +31,11 @@ type selfChecker struct {
 	lastAt  time.Time
 	blind   bool
 	running chan struct{} // closed when the round in progress ends
+	changed chan struct{} // tells an idle loop that the spec changed
 }
 
 func newSelfChecker(p probe.Prober, c Clock, spec SelfCheck) *selfChecker {
-	return &selfChecker{prober: p, clock: c, spec: spec}
+	return &selfChecker{prober: p, clock: c, spec: spec, changed: make(chan struct{}, 1)}
 }
 
 func (s *selfChecker) setSpec(spec SelfCheck) {
@@ -42,6 +43,10 @@ func (s *selfChecker) setSpec(spec SelfCheck) {
 	s.spec = spec
 	s.lastAt = time.Time{}
 	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }
 
 func (s *selfChecker) enabled() bool {
@@ -106,27 +111,36 @@ func (s *selfChecker) round(ctx context.Context) bool {
 }
 
 // loop runs a round every interval and reports the verdict to set.
+// Without targets it reports "not blind" once and sleeps until the spec
+// changes: an idle monitor should not wake for nothing.
 func (s *selfChecker) loop(ctx context.Context, set func(blind bool)) {
 	timer := s.clock.NewTimer(0)
 	defer timer.Stop()
+	armed := true
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C():
+			armed = false
+		case <-s.changed:
+			if armed {
+				continue // the next round reads the new spec
+			}
 		}
 		s.mu.Lock()
 		spec := s.spec
 		s.mu.Unlock()
+		if len(spec.Targets) == 0 {
+			set(false)
+			continue
+		}
 		interval := spec.Interval
 		if interval <= 0 {
 			interval = 30 * time.Second
 		}
-		if len(spec.Targets) == 0 {
-			set(false)
-		} else {
-			set(s.round(ctx))
-		}
+		set(s.round(ctx))
 		timer.Reset(interval)
+		armed = true
 	}
 }
