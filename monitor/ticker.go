@@ -159,7 +159,7 @@ func (m *Monitor) checkClock(now reading) bool {
 	if drift.Abs() <= jumpThreshold {
 		return false
 	}
-	m.log.Warn("clock jumped; marking the gap as unknown", "from", last.wall, "to", now.wall, "drift", drift)
+	m.log.Warn("time jumped; marking the gap as unknown", "from", last.wall, "to", now.wall, "drift", drift)
 	m.markUnknown(last.wall)
 	return true
 }

@@ -107,7 +107,7 @@ func TestLateTickIsNotAGap(t *testing.T) {
 		t.Errorf("a late tick opened %d incidents", n)
 	}
 	out := logs.String()
-	if !strings.Contains(out, `msg="tick ran late" late=8s`) || strings.Contains(out, "clock jumped") {
+	if !strings.Contains(out, `msg="tick ran late" late=8s`) || strings.Contains(out, "time jumped") {
 		t.Errorf("log:\n%s", out)
 	}
 	if !h.hist.heartbeat.Equal(h.clock.Now()) {
