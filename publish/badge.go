@@ -47,13 +47,13 @@ func (s *Server) handleBadge(w http.ResponseWriter, r *http.Request, v *view) {
 	id, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
 	c, found := v.component(id)
 	if !ok || !found {
-		writeSVG(w, http.StatusNotFound, badge("outpost", l.T("badge.unknown"), badgeGrey))
+		writeSVG(w, http.StatusNotFound, badge("outpost", l.Page.BadgeUnknown, badgeGrey))
 		return
 	}
 	switch r.URL.Query().Get("type") {
 	case "", "status":
 		st := v.shownStatus(c)
-		writeSVG(w, http.StatusOK, badge(c.Name, l.T("status."+st), statusColours[st]))
+		writeSVG(w, http.StatusOK, badge(c.Name, l.componentStatus(st), statusColours[st]))
 	case "uptime":
 		window, err := parseWindow(r.URL.Query().Get("window"))
 		if err != nil {

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"fmt"
 	"html"
 	"html/template"
 	"strings"
@@ -92,25 +93,25 @@ func (p pageView) barTip(date string, b DayBar) string {
 	sb.WriteString(date)
 	sb.WriteString(": ")
 	if b.Ratio == nil {
-		sb.WriteString(p.l.T("bar.nodata"))
+		sb.WriteString(p.l.ComponentStatus.NoData)
 	} else {
-		sb.WriteString(p.l.Tf("bar.availability", p.l.Percent(*b.Ratio)))
+		sb.WriteString(fmt.Sprintf(p.l.Page.BarAvailable, p.l.Percent(*b.Ratio)))
 	}
 	lost := false
 	for _, part := range []struct {
-		key string
-		sec float64
-	}{{"bar.down", b.DownSeconds}, {"bar.partial", b.PartialSeconds},
-		{"bar.maintenance", b.MaintenanceSeconds}, {"bar.unknown", b.UnknownSeconds}} {
+		format string
+		sec    float64
+	}{{p.l.Page.BarDown, b.DownSeconds}, {p.l.Page.BarPartial, b.PartialSeconds},
+		{p.l.Page.BarMaintenance, b.MaintenanceSeconds}, {p.l.Page.BarUnknown, b.UnknownSeconds}} {
 		if part.sec >= 1 {
 			sb.WriteString(". ")
-			sb.WriteString(p.l.Tf(part.key, p.l.Duration(part.sec)))
+			sb.WriteString(fmt.Sprintf(part.format, p.l.Duration(part.sec)))
 			lost = true
 		}
 	}
 	if !lost && b.Ratio != nil {
 		sb.WriteString(". ")
-		sb.WriteString(p.l.T("bar.clean"))
+		sb.WriteString(p.l.Page.BarClean)
 	}
 	return sb.String()
 }
@@ -139,7 +140,7 @@ func (s *Server) componentRows(p pageView) []componentRow {
 	for _, c := range p.components {
 		st := p.shownStatus(c)
 		row := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: st,
-			StatusText: p.l.T("status." + st), BarsLabel: p.l.Tf("bars", c.Name)}
+			StatusText: p.l.componentStatus(st), BarsLabel: fmt.Sprintf(p.l.Page.Bars, c.Name)}
 		var bars []DayBar
 		switch {
 		case batch != nil:

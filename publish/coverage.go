@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -65,7 +66,7 @@ func (l *locale) coverageNote(c coverage, now time.Time, loc *time.Location) (ki
 	if d, err := time.ParseInLocation(dayLayout, c.since, loc); err == nil {
 		return "since", l.DayMonth(d.Add(12*time.Hour), now.In(loc))
 	}
-	return "share", strconv.Itoa(int(math.Floor(c.share*100))) + l.percent
+	return "share", strconv.Itoa(int(math.Floor(c.share*100))) + l.Dates.Percent
 }
 
 // uptimeCaption is the page's text for c: "99.87% uptime", "... since
@@ -75,24 +76,27 @@ func (l *locale) uptimeCaption(c coverage, now time.Time, loc *time.Location) st
 		return ""
 	}
 	pct := l.Percent(*c.ratio)
-	if kind, arg := l.coverageNote(c, now, loc); kind != "" {
-		return l.Tf("uptime."+kind, pct, arg)
+	switch kind, arg := l.coverageNote(c, now, loc); kind {
+	case "since":
+		return fmt.Sprintf(l.Page.UptimeSince, pct, arg)
+	case "share":
+		return fmt.Sprintf(l.Page.UptimeShare, pct, arg)
 	}
-	return l.Tf("uptime", pct)
+	return fmt.Sprintf(l.Page.Uptime, pct)
 }
 
 // badgeUptime is an uptime badge's message for c over window: "99.87%
 // (30d)", "99.87% (since Dec 2)" or "99.87% (30d, 61% monitored)".
 func (l *locale) badgeUptime(c coverage, window string, now time.Time, loc *time.Location) string {
 	if c.ratio == nil {
-		return l.T("badge.na") + " (" + window + ")"
+		return l.Page.BadgeNA + " (" + window + ")"
 	}
 	pct := l.Percent(*c.ratio)
 	switch kind, arg := l.coverageNote(c, now, loc); kind {
 	case "since":
-		return l.Tf("badge.since", pct, arg)
+		return fmt.Sprintf(l.Page.BadgeSince, pct, arg)
 	case "share":
-		return l.Tf("badge.share", pct, window, arg)
+		return fmt.Sprintf(l.Page.BadgeShare, pct, window, arg)
 	}
 	return pct + " (" + window + ")"
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (p pageView) feedUpdated() time.Time {
 
 func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, v *view) {
 	p := s.pageView(r, v)
-	f := atomFeed{Lang: p.l.code, Title: p.l.Tf("feed.title", v.page.Title), ID: "urn:outpost:" + v.page.ID(),
+	f := atomFeed{Lang: p.l.code, Title: fmt.Sprintf(p.l.Page.FeedTitle, v.page.Title), ID: "urn:outpost:" + v.page.ID(),
 		Updated: p.feedUpdated().UTC().Format(time.RFC3339), Author: atomPerson{Name: v.page.Title}, Generator: "outpost",
 		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: v.page.feedLink("history/")}}}
 	if v.page.URL != "" {
@@ -136,8 +137,8 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (s *Server) handleRSS(w http.ResponseWriter, r *http.Request, v *view) {
 	p := s.pageView(r, v)
-	c := rssChannel{Title: p.l.Tf("feed.title", v.page.Title), Link: v.page.feedLink(""), Language: p.l.code,
-		Description: p.l.Tf("feed.description", v.page.Title), Generator: "outpost",
+	c := rssChannel{Title: fmt.Sprintf(p.l.Page.FeedTitle, v.page.Title), Link: v.page.feedLink(""), Language: p.l.code,
+		Description: fmt.Sprintf(p.l.Page.FeedDescription, v.page.Title), Generator: "outpost",
 		LastBuildDate: p.feedUpdated().UTC().Format(time.RFC1123Z)}
 	for _, inc := range p.recent(historyDays, historyMax) {
 		id := strconv.FormatUint(inc.ID, 10)

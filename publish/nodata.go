@@ -91,7 +91,7 @@ func (v *view) overall() string {
 func (v *view) statusDescription() string {
 	switch key := v.overall(); key {
 	case overallBlind, overallNoData, overallSomeNoData:
-		return localeEN.T(key)
+		return localeFor("en").T(key)
 	}
 	return indicatorDescriptions[v.indicator]
 }

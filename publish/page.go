@@ -33,12 +33,15 @@ type pageAssets struct {
 	icons map[string]template.URL // favicon by banner class
 }
 
-func newPageAssets() *pageAssets {
+// newPageAssets parses the templates for the page language l: join
+// lists names as the language does ("A, B and C"), like every other
+// output.
+func newPageAssets(l *locale) *pageAssets {
 	css, err := webFiles.ReadFile("web/style.css")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	funcs := template.FuncMap{"join": func(s []string) string { return strings.Join(s, ", ") }}
+	funcs := template.FuncMap{"join": l.Join}
 	return &pageAssets{
 		tmpl:  template.Must(template.New("page").Funcs(funcs).ParseFS(webFiles, "web/page.html")),
 		css:   template.CSS(css), // our own embedded file
@@ -49,7 +52,7 @@ func newPageAssets() *pageAssets {
 // registerPage adds the status page, history, incident pages, feeds,
 // badges and the export list, and the 404 pages for everything else.
 func (s *Server) registerPage() {
-	s.page = newPageAssets()
+	s.page = newPageAssets(localeFor(s.opts.Page.Language))
 	for pattern, h := range map[string]func(http.ResponseWriter, *http.Request, *view){
 		"GET /{$}":                s.handleIndex,
 		"GET /history":            s.handleHistory,
@@ -121,7 +124,7 @@ type historyData struct {
 
 func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request, v *view) {
 	p := s.pageView(r, v)
-	s.render(w, http.StatusOK, "history", historyData{pageBase: s.base(r, v, p.l.T("history")), Months: p.history()}, 64<<10)
+	s.render(w, http.StatusOK, "history", historyData{pageBase: s.base(r, v, p.l.Page.History), Months: p.history()}, 64<<10)
 }
 
 type incidentData struct {
@@ -152,7 +155,7 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := localeFor(s.opts.Page.Language)
-	s.render(w, http.StatusNotFound, "notfound", s.base(r, nil, l.T("notfound")), 32<<10)
+	s.render(w, http.StatusNotFound, "notfound", s.base(r, nil, l.Page.NotFound), 32<<10)
 }
 
 // render executes a template into a buffer first, so a failure never

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"fmt"
 	"html/template"
 	"slices"
 	"strconv"
@@ -147,16 +148,17 @@ func (p pageView) componentNames(ids []string) []string {
 func (p pageView) incidentCard(inc store.Incident) incidentCard {
 	id := strconv.FormatUint(inc.ID, 10)
 	impact := inc.Impact
-	if _, ok := p.l.text["impact."+impact]; !ok {
-		impact = "none"
+	impactText, ok := p.l.Impact.Lookup(impact)
+	if !ok {
+		impact, impactText = "none", p.l.Impact.None
 	}
 	c := incidentCard{ID: id, Href: p.root + "incidents/" + id + "/", Name: inc.Name,
-		Impact: impact, ImpactText: p.l.T("impact." + impact), Status: inc.Status,
-		StatusText: p.l.updateStatus(inc.Status), Components: p.componentNames(inc.Components),
+		Impact: impact, ImpactText: impactText, Status: inc.Status,
+		StatusText: p.l.IncidentStatus.Text(inc.Status), Components: p.componentNames(inc.Components),
 		Started: p.at(firstNonZero(inc.StartedAt, inc.PublishedAt)), Resolved: p.at(inc.ResolvedAt)}
 	for k := len(inc.Updates) - 1; k >= 0; k-- {
 		u := inc.Updates[k]
-		c.Updates = append(c.Updates, updateItem{Status: u.Status, StatusText: p.l.updateStatus(u.Status),
+		c.Updates = append(c.Updates, updateItem{Status: u.Status, StatusText: p.l.IncidentStatus.Text(u.Status),
 			Body: u.Body, At: p.at(u.CreatedAt)})
 	}
 	if len(c.Updates) > 0 {
@@ -195,8 +197,12 @@ func (p pageView) maintenanceCards() []maintenanceCard {
 			zone, _ := e.Zone()
 			end.Text = e.Format("15:04") + " " + zone // same day: the end time only
 		}
-		out = append(out, maintenanceCard{Title: w.Title, Body: w.Body, Status: st, StatusText: p.l.T("maint." + st),
-			Window: p.l.Tf("maint.window", start.Text, end.Text), Start: start, Components: p.componentNames(w.Components)})
+		stText := p.l.Page.MaintScheduled
+		if st == "in_progress" {
+			stText = p.l.Page.MaintInProgress
+		}
+		out = append(out, maintenanceCard{Title: w.Title, Body: w.Body, Status: st, StatusText: stText,
+			Window: fmt.Sprintf(p.l.Page.MaintWindow, start.Text, end.Text), Start: start, Components: p.componentNames(w.Components)})
 	}
 	return out
 }
