@@ -8,13 +8,14 @@ import (
 
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
+	"github.com/outpost-status/outpost/text"
 )
 
 // Page is what messages say about the status page.
 type Page struct {
 	Title    string
 	URL      string // public URL without trailing slash; empty: messages carry no links
-	Language string // en, de or sv (default en)
+	Language string // one of text.Languages (default en)
 	Location *time.Location
 }
 
@@ -30,23 +31,22 @@ type Rendered struct {
 	Maintenance *store.MessageMaintenance
 }
 
-// Renderer renders notices in the page language.
+// Renderer renders notices in the page language, with the words of the
+// status page (package text).
 type Renderer struct {
 	page Page
-	tx   texts
+	tx   *text.Table
+	nt   *text.Notify
 }
 
 // NewRenderer returns a renderer for page.
 func NewRenderer(p Page) *Renderer {
-	tx, ok := allTexts[p.Language]
-	if !ok {
-		tx = allTexts["en"]
-	}
+	tx := text.For(p.Language)
 	if p.Location == nil {
 		p.Location = time.UTC
 	}
 	p.URL = strings.TrimSuffix(p.URL, "/")
-	return &Renderer{page: p, tx: tx}
+	return &Renderer{page: p, tx: tx, nt: &tx.Notify}
 }
 
 // Render returns the message for a notice; false for an event it does
@@ -67,23 +67,23 @@ func (r *Renderer) Render(n monitor.Notice) (Rendered, bool) {
 	key := func(suffix string) string { return out.Thread + "-" + suffix }
 	switch n.Event {
 	case monitor.EventDraftOpened:
-		out.Key, out.Subject, out.Text, out.URL = key("draft"), fmt.Sprintf(r.tx.draftSubject, inc.Name), r.draftText(n), r.reviewURL(inc.ID)
+		out.Key, out.Subject, out.Text, out.URL = key("draft"), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n), r.reviewURL(inc.ID)
 	case monitor.EventReminder:
-		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.tx.reminderSubject, inc.Name), r.reminderText(n)
+		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.nt.ReminderSubject, inc.Name), r.reminderText(n)
 	case monitor.EventAutoPublished:
-		out.Key, out.Subject, out.Text = key("auto-published"), fmt.Sprintf(r.tx.autoSubject, inc.Name), r.autoText(n)
+		out.Key, out.Subject, out.Text = key("auto-published"), fmt.Sprintf(r.nt.AutoSubject, inc.Name), r.autoText(n)
 	case monitor.EventIncidentPublished:
 		out.Key, out.Subject, out.Text = key("published"), inc.Name, r.publicText(n)
 	case monitor.EventIncidentUpdated:
 		u, _ := lastPublished(inc)
-		out.Key, out.Subject, out.Text = key("update-"+strconv.FormatUint(u.ID, 10)), fmt.Sprintf(r.tx.updateSubject, inc.Name), r.publicText(n)
+		out.Key, out.Subject, out.Text = key("update-"+strconv.FormatUint(u.ID, 10)), fmt.Sprintf(r.nt.UpdateSubject, inc.Name), r.publicText(n)
 	case monitor.EventIncidentResolved:
-		out.Key, out.Subject, out.Text = key("resolved"), fmt.Sprintf(r.tx.resolvedSubject, inc.Name), r.publicText(n)
+		out.Key, out.Subject, out.Text = key("resolved"), r.tx.IncidentStatus.Resolved+": "+inc.Name, r.publicText(n)
 	default:
 		return Rendered{}, false
 	}
 	if !n.Event.Public() {
-		out.Topic = fmt.Sprintf(r.tx.opsTopic, inc.ID)
+		out.Topic = fmt.Sprintf(r.nt.OpsTopic, inc.ID)
 	}
 	return out, true
 }
@@ -138,26 +138,26 @@ func paragraphs(ps ...string) string {
 func (r *Renderer) draftText(n monitor.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
-		fmt.Sprintf(r.tx.draftIntro, inc.ID, inc.Impact, r.names(inc.Components, n.Names)),
-		r.tx.draftTitle+": "+inc.Name+"\n"+inc.Body,
-		lines(r.tx.review, r.reviewURL(inc.ID), r.tx.publish, "outpost incident publish "+id,
-			r.tx.discard, "outpost incident discard "+id))
+		fmt.Sprintf(r.nt.DraftIntro, inc.ID, r.tx.Impact.Text(inc.Impact), r.names(inc.Components, n.Names)),
+		r.nt.DraftLabel+": "+inc.Name+"\n"+inc.Body,
+		lines(r.nt.Review, r.reviewURL(inc.ID), r.nt.Publish, "outpost incident publish "+id,
+			r.nt.Discard, "outpost incident discard "+id))
 }
 
 func (r *Renderer) reminderText(n monitor.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
-		fmt.Sprintf(r.tx.reminderIntro, inc.ID, inc.Name, r.clock(inc.LastPublishedUpdate()), n.After),
-		lines(r.tx.update, "outpost incident update "+id+" -status "+inc.Status+` -body "…"`,
-			r.tx.resolve, "outpost incident resolve "+id, r.tx.page, r.incidentURL(inc.ID)))
+		fmt.Sprintf(r.nt.ReminderIntro, inc.ID, inc.Name, r.clock(inc.LastPublishedUpdate()), n.After),
+		lines(r.nt.Update, "outpost incident update "+id+" -status "+inc.Status+` -body "…"`,
+			r.nt.Resolve, "outpost incident resolve "+id, r.nt.PublicPage, r.incidentURL(inc.ID)))
 }
 
 func (r *Renderer) autoText(n monitor.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
-		fmt.Sprintf(r.tx.autoIntro, inc.ID, n.After),
+		fmt.Sprintf(r.nt.AutoIntro, inc.ID, n.After),
 		inc.Name+"\n"+inc.Body,
-		lines(r.tx.page, r.incidentURL(inc.ID), r.tx.update, "outpost incident update "+id+` -status identified -body "…"`))
+		lines(r.nt.PublicPage, r.incidentURL(inc.ID), r.nt.Update, "outpost incident update "+id+` -status identified -body "…"`))
 }
 
 // publicText is the latest published update as the status page shows it.
@@ -167,24 +167,20 @@ func (r *Renderer) publicText(n monitor.Notice) string {
 	if !ok {
 		u = store.IncidentUpdate{Status: inc.Status, Body: inc.Body}
 	}
-	status := r.tx.statuses[u.Status]
-	if status == "" {
-		status = u.Status
-	}
-	return paragraphs(status+": "+u.Body,
-		lines(r.tx.affected, r.names(inc.Components, n.Names), r.tx.details, r.incidentURL(inc.ID)))
+	return paragraphs(r.tx.IncidentStatus.Text(u.Status)+": "+u.Body,
+		lines(r.tx.Affects, r.names(inc.Components, n.Names), r.nt.Details, r.incidentURL(inc.ID)))
 }
 
 func (r *Renderer) maintenance(n monitor.Notice) Rendered {
 	m := n.Maintenance
 	thread := "maint-" + m.ID + "-" + unix(m.CreatedAt)
-	subject := fmt.Sprintf(r.tx.maintSubject, m.Title)
+	subject := fmt.Sprintf(r.nt.MaintSubject, m.Title)
 	when := r.clock(m.Start) + " – " + r.clock(m.End)
 	if start, end := m.Start.In(r.page.Location), m.End.In(r.page.Location); start.Format(time.DateOnly) == end.Format(time.DateOnly) {
 		when = start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
 	}
 	return Rendered{Key: thread + "-scheduled", Thread: thread, Topic: subject, Subject: subject, URL: r.page.URL,
-		Text:        paragraphs(m.Body, lines(r.tx.when, when, r.tx.affected, r.names(m.Components, n.Names), r.tx.details, r.page.URL)),
+		Text:        paragraphs(m.Body, lines(r.nt.When, when, r.tx.Affects, r.names(m.Components, n.Names), r.nt.Details, r.page.URL)),
 		Maintenance: &store.MessageMaintenance{ID: m.ID, Title: m.Title, Components: m.Components, Start: m.Start, End: m.End}}
 }
 
@@ -201,13 +197,7 @@ func (r *Renderer) names(ids []string, names map[string]string) string {
 			out[i] = name
 		}
 	}
-	switch len(out) {
-	case 0:
-		return ""
-	case 1:
-		return out[0]
-	}
-	return strings.Join(out[:len(out)-1], ", ") + " " + r.tx.and + " " + out[len(out)-1]
+	return r.tx.Join(out)
 }
 
 // lastPublished returns the latest published update.

@@ -1,14 +1,19 @@
 package notify_test
 
 import (
+	"encoding/json"
+	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/notify"
+	"github.com/outpost-status/outpost/notify/notifytest"
 	"github.com/outpost-status/outpost/store"
+	"github.com/outpost-status/outpost/text"
 )
 
 var (
@@ -59,7 +64,7 @@ func TestRender(t *testing.T) {
 	}{
 		{"draft", "en", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, false, base + "-draft",
 			"outpost: incident #12", "New draft: Telephony unavailable",
-			[]string{"Draft incident #12 (impact major) for Telephony is waiting for review. Nothing is public yet.",
+			[]string{"Draft incident #12 (Major impact) for Telephony is waiting for review. Nothing is public yet.",
 				"Draft: Telephony unavailable\nCalls fail.", "Review: https://status.example.com/api/admin/incidents/12",
 				"Publish: outpost incident publish 12", "Discard: outpost incident discard 12"}, nil},
 		{"draft without page url", "en", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, true, base + "-draft",
@@ -78,15 +83,15 @@ func TestRender(t *testing.T) {
 			[]string{"after auto_publish_after (10m0s) and is now public"}, nil},
 		{"published", "en", monitor.Notice{Event: monitor.EventIncidentPublished, Incident: published()}, false, base + "-published",
 			"Telephony unavailable", "Telephony unavailable",
-			[]string{"Identified: A carrier link is down.", "Affected: Telephony and Website", "Details: https://status.example.com/incidents/12"},
+			[]string{"Identified: A carrier link is down.", "Affects: Telephony and Website", "Details: https://status.example.com/incidents/12"},
 			[]string{"draft", "outpost incident"}},
 		{"updated de", "de", monitor.Notice{Event: monitor.EventIncidentUpdated, Incident: published()}, false, base + "-update-2",
-			"Telephony unavailable", "Aktualisierung: Telephony unavailable", []string{"Ursache gefunden: A carrier link is down.", "Betroffen: "}, nil},
+			"Telephony unavailable", "Aktualisierung: Telephony unavailable", []string{"Ursache gefunden: A carrier link is down.", "Betrifft: Telephony und Website"}, nil},
 		{"resolved sv", "sv", monitor.Notice{Event: monitor.EventIncidentResolved, Incident: published()}, false, base + "-resolved",
-			"Telephony unavailable", "Åtgärdat: Telephony unavailable", []string{"Orsak identifierad: A carrier link is down.", "Detaljer: "}, nil},
+			"Telephony unavailable", "Löst: Telephony unavailable", []string{"Orsak hittad: A carrier link is down.", "Påverkar: Telephony och Website", "Detaljer: "}, nil},
 		{"maintenance", "en", monitor.Notice{Event: monitor.EventMaintenanceScheduled, Maintenance: maint}, false,
 			"maint-3-1795489200-scheduled", "Scheduled maintenance: SBC upgrade", "Scheduled maintenance: SBC upgrade",
-			[]string{"Calls may drop briefly.", "When: 2026-11-25 04:00 – 06:00 CET", "Affected: Telephony", "Details: https://status.example.com"}, nil},
+			[]string{"Calls may drop briefly.", "When: 2026-11-25 04:00 – 06:00 CET", "Affects: Telephony", "Details: https://status.example.com"}, nil},
 	}
 	dotAtom := regexp.MustCompile(`^[a-z0-9-]+$`)
 	for _, tt := range tests {
@@ -154,6 +159,102 @@ func TestNotifierAddressesAudiences(t *testing.T) {
 			}
 			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 				t.Errorf("channels %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEveryMessageSaysWhatTheTableSays sends a notice for every incident
+// status in every language through the mail, Slack and webhook channels
+// and compares the words that arrive with package text's table: the
+// status before the update, the affected components, the resolved
+// subject and the impact in the operators' draft notice. The status
+// page's side is publish's TestEveryOutputSaysWhatTheTableSays.
+func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
+	smtp := startSMTP(t, &smtpServer{behaviour: notifytest.Accept})
+	mailer := newEmail(t, smtp, notify.EmailOptions{Security: notify.SMTPAuto})
+	slackRecv, hookRecv := startHTTP(t, notifytest.Accept, slackKey), startHTTP(t, notifytest.Accept, webhookKey)
+	slack, err := notify.NewSlack(notify.SlackOptions{URL: slackRecv.url, Timeout: httpWait, Client: &http.Client{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := notify.NewWebhook(notify.WebhookOptions{URL: hookRecv.url, Timeout: httpWait, Client: &http.Client{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// send delivers m on every channel and returns the subject and text
+	// each receiver got.
+	send := func(t *testing.T, m store.OutboxMessage) map[string][2]string {
+		t.Helper()
+		for _, s := range []notify.Sender{mailer, slack, hook} {
+			if _, err := s.Send(t.Context(), m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mails := smtp.Mails()
+		_, body := readMail(t, mails[len(mails)-1].Data)
+		subject, text, _ := strings.Cut(strings.ReplaceAll(body, "\r\n", "\n"), "\n\n")
+		out := map[string][2]string{"email": {subject, strings.TrimSuffix(text, "\n")}}
+		slackRecv.mu.Lock()
+		var post struct{ Text string }
+		_ = json.Unmarshal(slackRecv.bodies[len(slackRecv.bodies)-1], &post)
+		slackRecv.mu.Unlock()
+		subject, text, _ = strings.Cut(post.Text, "\n")
+		unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+		out["slack"] = [2]string{unescape.Replace(strings.Trim(subject, "*")), unescape.Replace(text)}
+		hookRecv.mu.Lock()
+		var doc notify.WebhookBody
+		_ = json.Unmarshal(hookRecv.bodies[len(hookRecv.bodies)-1], &doc)
+		hookRecv.mu.Unlock()
+		out["webhook"] = [2]string{doc.Subject, doc.Text}
+		return out
+	}
+	chans := []notify.Channel{{Name: "public", Audience: notify.AudiencePublic}, {Name: "ops", Audience: notify.AudienceOperators}}
+	for _, lang := range text.Languages() {
+		t.Run(lang, func(t *testing.T) {
+			tb := text.For(lang)
+			n := notify.NewNotifier(notify.NewRenderer(notify.Page{URL: "https://status.example.com", Language: lang, Location: berlin}), chans)
+			affects := tb.Affects + ": " + tb.Join([]string{"Telephony", "Website"})
+			tests := []struct {
+				status, want string
+				event        monitor.Event
+			}{
+				{store.StatusInvestigating, tb.IncidentStatus.Investigating, monitor.EventIncidentPublished},
+				{store.StatusIdentified, tb.IncidentStatus.Identified, monitor.EventIncidentUpdated},
+				{store.StatusMonitoring, tb.IncidentStatus.Monitoring, monitor.EventIncidentUpdated},
+				{store.StatusResolved, tb.IncidentStatus.Resolved, monitor.EventIncidentResolved},
+			}
+			for _, tt := range tests {
+				inc := published()
+				inc.Status, inc.Updates = tt.status, []store.IncidentUpdate{{ID: 1, Status: tt.status, Body: "What we know.", CreatedAt: renderT0}}
+				if tt.status == store.StatusResolved {
+					inc.State, inc.ResolvedAt = store.IncidentResolved, renderT0
+				}
+				msgs := n.Messages(monitor.Notice{Event: tt.event, Incident: inc, Names: names, At: renderT0})
+				if len(msgs) != 1 {
+					t.Fatalf("%s: %d messages", tt.status, len(msgs))
+				}
+				for channel, got := range send(t, msgs[0]) {
+					lines := strings.Split(got[1], "\n")
+					if status, _, _ := strings.Cut(lines[0], ": "); status != tt.want {
+						t.Errorf("%s by %s: status %q, table %q (text %q)", tt.status, channel, status, tt.want, got[1])
+					}
+					if !slices.Contains(lines, affects) {
+						t.Errorf("%s by %s: no line %q in %q", tt.status, channel, affects, got[1])
+					}
+					if tt.status == store.StatusResolved && got[0] != tt.want+": "+inc.Name {
+						t.Errorf("resolved by %s: subject %q, want %q", channel, got[0], tt.want+": "+inc.Name)
+					}
+				}
+			}
+			msgs := n.Messages(monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft(), Names: names, At: renderT0})
+			if len(msgs) != 1 {
+				t.Fatalf("draft: %d messages", len(msgs))
+			}
+			for channel, got := range send(t, msgs[0]) {
+				if want := "(" + tb.Impact.Major + ")"; !strings.Contains(got[1], want) {
+					t.Errorf("draft notice by %s lacks the impact %q: %q", channel, want, got[1])
+				}
 			}
 		})
 	}
