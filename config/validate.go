@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/outpost-status/outpost/text"
 )
 
 // validator checks a decoded config and reports problems at the position
@@ -79,7 +81,7 @@ func (v *validator) validate() {
 
 func (v *validator) validatePage() {
 	p := &v.cfg.Page
-	v.oneOf("page.language", p.Language, "en", "de", "sv")
+	v.oneOf("page.language", p.Language, text.Languages()...) // the languages with a table in package text
 	loc, err := time.LoadLocation(p.TimeZone)
 	if err != nil {
 		v.errorf("page.time_zone", "unknown time zone %q (use an IANA name such as Europe/Berlin or UTC)", p.TimeZone)
