@@ -3,17 +3,17 @@ package publish
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/outpost-status/outpost/store"
 )
 
 // serveReal serves s with the settings of Server.Serve on a loopback port
@@ -35,6 +35,20 @@ func serveReal(t testing.TB, s *Server) string {
 		<-done
 	})
 	return ln.Addr().String()
+}
+
+// newStoreServer reads availability and day bars from a real, empty
+// store: the status fixture has none.
+func newStoreServer(t *testing.T) *Server {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: db,
+		Availability: AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour}, PartialWeight: 0.3},
+		Page:         PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}})
 }
 
 // rawResponse is what a raw HTTP/1.1 exchange returned.
@@ -127,78 +141,6 @@ func TestHostileSlowHeaders(t *testing.T) {
 	}
 }
 
-// TestHostileHugeAdminBodies sends bodies far over the 64 KiB admin cap:
-// the answer is 400 (or 401 without the token) long before the body has
-// been sent, and the server stops reading.
-func TestHostileHugeAdminBodies(t *testing.T) {
-	s, _ := newAdminPublish(t, testToken)
-	addr := serveReal(t, s)
-	const claimed = 1 << 30
-	tests := []struct {
-		name   string
-		token  string
-		head   string
-		status int
-	}{
-		{name: "json larger than the cap", token: testToken, status: http.StatusBadRequest,
-			head: fmt.Sprintf("POST /api/admin/incidents HTTP/1.1\r\nContent-Length: %d\r\n", claimed)},
-		{name: "chunked and endless", token: testToken, status: http.StatusBadRequest,
-			head: "POST /api/admin/incidents HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"},
-		{name: "patch larger than the cap", token: testToken, status: http.StatusBadRequest,
-			head: fmt.Sprintf("PATCH /api/admin/incidents/1 HTTP/1.1\r\nContent-Length: %d\r\n", claimed)},
-		{name: "without a token", status: http.StatusUnauthorized,
-			head: fmt.Sprintf("POST /api/admin/incidents HTTP/1.1\r\nContent-Length: %d\r\n", claimed)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
-			head := tc.head + "Host: status\r\nContent-Type: application/json\r\n"
-			if tc.token != "" {
-				head += "Authorization: Bearer " + tc.token + "\r\n"
-			}
-			if _, err := io.WriteString(conn, head+"\r\n"); err != nil {
-				t.Fatal(err)
-			}
-			chunked := strings.Contains(tc.head, "chunked")
-			var sent atomic.Int64
-			var wg sync.WaitGroup
-			wg.Go(func() { // writes until the server stops reading and closes
-				block := []byte(`{"name":"` + strings.Repeat("a", 32<<10))
-				if chunked {
-					block = fmt.Appendf(nil, "%x\r\n%s\r\n", len(block), block)
-				}
-				for sent.Load() < claimed {
-					n, err := conn.Write(block)
-					sent.Add(int64(n))
-					if err != nil {
-						return
-					}
-				}
-			})
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatalf("no response: %v (sent %d bytes)", err, sent.Load())
-			}
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
-			if resp.StatusCode != tc.status {
-				t.Errorf("status %d (%s), want %d", resp.StatusCode, body, tc.status)
-			}
-			conn.Close() // unblocks the writer if the server is still reading
-			wg.Wait()
-			if n := sent.Load(); n > 32<<20 {
-				t.Errorf("client sent %d MiB before the server gave up", n>>20)
-			}
-			t.Logf("status %d after %d KiB sent", resp.StatusCode, sent.Load()>>10)
-		})
-	}
-}
-
 // TestHostileIdleConnections opens 2,000 idle connections (and 200 that
 // sent half a request head): the server still answers a normal client.
 func TestHostileIdleConnections(t *testing.T) {
@@ -281,14 +223,13 @@ func TestHostilePaths(t *testing.T) {
 // just under it is served or rejected, never a 5xx.
 func TestHostileQueries(t *testing.T) {
 	addr := serveReal(t, newStatusServer(t, pageOptions{}))
-	admin, _ := newAdminPublish(t, testToken)
-	withStore := serveReal(t, admin) // the status fixture has no availability history
+	withStore := serveReal(t, newStoreServer(t)) // the status fixture has no availability history
 	type route struct{ addr, path string }
 	var routes []route
 	for _, p := range append(publicPaths(), "/healthz", "/metrics") {
 		routes = append(routes, route{addr, p})
 	}
-	for _, p := range []string{"/api/v1/availability.json", "/api/v1/components/web/days.json", "/api/admin/incidents"} {
+	for _, p := range []string{"/api/v1/availability.json", "/api/v1/components/web/days.json"} {
 		routes = append(routes, route{withStore, p})
 	}
 	big := strings.Repeat("a", 1<<20)
@@ -310,8 +251,7 @@ func TestHostileQueries(t *testing.T) {
 				if strings.Contains(rt.path, "?") {
 					sep = "&"
 				}
-				r := rawRequest(t, rt.addr, "GET "+rt.path+sep+q.query+" HTTP/1.1\r\nHost: status\r\n"+
-					"Authorization: Bearer "+testToken+"\r\n")
+				r := rawRequest(t, rt.addr, "GET "+rt.path+sep+q.query+" HTTP/1.1\r\nHost: status\r\n")
 				if !q.want(r.status) {
 					t.Errorf("status %d", r.status)
 				}
@@ -323,51 +263,10 @@ func TestHostileQueries(t *testing.T) {
 	}
 }
 
-// TestHostileTokenGuessing guesses admin tokens: after the limit every
-// request is 429 with Retry-After, the right token included.
-func TestHostileTokenGuessing(t *testing.T) {
-	s, _ := newAdminPublish(t, testToken)
-	addr := serveReal(t, s)
-	guesses := []string{
-		"Authorization: Bearer guess\r\n",
-		"Authorization: Bearer " + testToken[:len(testToken)-1] + "\r\n", // a prefix
-		"Authorization: Bearer " + testToken + "x\r\n",                   // an extension
-		"Authorization: Bearer " + strings.ToUpper(testToken) + "\r\n",   // case
-		"Authorization: bearer " + testToken + "\r\n",                    // scheme case
-		"Authorization: Basic " + testToken + "\r\n",                     // other scheme
-		"Authorization: Bearer  " + testToken + "\r\n",                   // extra space
-		"Authorization: Bearer " + strings.Repeat("A", 60<<10) + "\r\n",  // huge
-		"", "Authorization: Bearer\r\n",
-	}
-	if len(guesses) != authFailureLimit {
-		t.Fatalf("%d guesses, want the limit %d", len(guesses), authFailureLimit)
-	}
-	for i, g := range guesses {
-		r := rawRequest(t, addr, "GET /api/admin/incidents HTTP/1.1\r\nHost: status\r\n"+g)
-		if r.status != http.StatusUnauthorized {
-			t.Errorf("guess %d %q: status %d, want 401", i, firstLine(g), r.status)
-		}
-	}
-	tests := []struct {
-		name, request string
-	}{
-		{"another guess", "GET /api/admin/audit HTTP/1.1\r\nAuthorization: Bearer guess-again\r\n"},
-		{"the right token", "GET /api/admin/audit HTTP/1.1\r\nAuthorization: Bearer " + testToken + "\r\n"},
-		{"the right token on a write", "POST /api/admin/incidents/1/publish HTTP/1.1\r\nAuthorization: Bearer " + testToken + "\r\nContent-Length: 0\r\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := rawRequest(t, addr, tc.request+"Host: status\r\n")
-			if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
-				t.Errorf("status %d, Retry-After %q; want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
-			}
-		})
-	}
-}
-
 // TestHostileNoSSRF requests every public route with URLs pointing at a
 // canary listener in every parameter and header a fetcher might follow:
-// the canary must see no connection.
+// the canary must see no connection. (admin.TestHostileAdminNoSSRF puts
+// such URLs into incidents.)
 func TestHostileNoSSRF(t *testing.T) {
 	canary, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -386,8 +285,7 @@ func TestHostileNoSSRF(t *testing.T) {
 		}
 	}()
 	addr := serveReal(t, newStatusServer(t, pageOptions{url: "https://status.example.com"}))
-	admin, _ := newAdminPublish(t, testToken)
-	adminAddr := serveReal(t, admin)
+	storeAddr := serveReal(t, newStoreServer(t))
 	esc := url.QueryEscape(target)
 	query := strings.Join([]string{"url=" + esc, "callback=" + esc, "redirect=" + esc, "next=" + esc,
 		"feed=" + esc, "src=" + esc, "webhook=" + esc, "image=" + esc}, "&")
@@ -399,7 +297,7 @@ func TestHostileNoSSRF(t *testing.T) {
 		routes = append(routes, route{addr, p})
 	}
 	for _, p := range []string{"/", "/api/v1/availability.json", "/api/v1/components/web/days.json", "/api/v2/summary.json"} {
-		routes = append(routes, route{adminAddr, p})
+		routes = append(routes, route{storeAddr, p})
 	}
 	for _, rt := range routes {
 		sep := "?"
@@ -410,22 +308,6 @@ func TestHostileNoSSRF(t *testing.T) {
 		if r.status >= 500 {
 			t.Errorf("%s: status %d", rt.path, r.status)
 		}
-	}
-	// The admin API takes bodies; a URL in one must not be fetched either.
-	body := `{"name":"x","body":"` + target + `","impact":"minor","components":["web"]}`
-	req, err := http.NewRequest(http.MethodPost, "http://"+adminAddr+"/api/admin/incidents?url="+esc, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	req.Header.Set("Referer", target)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		t.Errorf("admin create with a URL in the body: status %d", resp.StatusCode)
 	}
 	// A sentinel connection of our own: everything the server dialled
 	// before it is accepted first.

@@ -1,6 +1,8 @@
-// Package publish serves what outpost knows: the status page, the JSON
-// APIs, Prometheus metrics, health endpoints and the admin API. It reads
-// the monitor's snapshot and the store; it decides nothing.
+// Package publish serves the public site: the status page, history,
+// feeds, badges, the Statuspage API v2, /api/v1, health endpoints and the
+// static export, plus /metrics from a handler passed in. It reads the
+// monitor's snapshot and the store; it decides nothing. Other handlers
+// (the admin API) are mounted on its listener through ServerOptions.Routes.
 package publish
 
 import (
@@ -12,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/outpost-status/outpost/store"
 )
 
 // ServerOptions configure a Server.
@@ -21,13 +25,13 @@ type ServerOptions struct {
 	Incidents    IncidentSource // nil: no incidents are shown
 	Page         PageInfo
 	Metrics      http.Handler // serves /metrics (Metrics.Handler); nil: not served
-	// Admin, AdminStore and AdminToken enable /api/admin/; the API is
-	// off while AdminToken is empty.
-	Admin      Admin
-	AdminStore AdminStore
-	AdminToken string
-	Logger     *slog.Logger
-	Now        func() time.Time // default time.Now
+	// Routes are served beside the public site, on the same listener with
+	// the same timeouts and header limit: a ServeMux pattern and its
+	// handler, e.g. "/api/admin/" and the admin API. publish knows them only
+	// as handlers. A pattern that conflicts with a public route panics.
+	Routes map[string]http.Handler
+	Logger *slog.Logger
+	Now    func() time.Time // default time.Now
 	// Days and Uptime feed the status page's day bars and uptime
 	// figures; nil shows "no data" and "n/a".
 	Days   DaysSource
@@ -39,7 +43,6 @@ type Server struct {
 	opts    ServerOptions
 	log     *slog.Logger
 	mux     *http.ServeMux
-	limiter *authLimiter
 	page    *pageAssets
 	cache   *renderCache // nil: sources without change counters, rendered per request
 	admit   *admission   // public documents
@@ -66,13 +69,15 @@ func NewServer(o ServerOptions) *Server {
 			o.Uptime = bars
 		}
 	}
-	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}},
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(),
 		cache: newRenderCache(o.Monitor, o.Incidents), admit: newAdmission(), scrapes: newScrapeAdmission()}
 	s.mux.Handle("GET /api/v1/checks.json", s.public(docKind{live: true}, http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
 	s.mux.Handle("GET /api/v1/availability.json", s.public(docKind{}, s.viewHandler(s.handleAvailability)))
 	s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{}, s.viewHandler(s.handleDays)))
-	s.registerAdmin()
+	for pattern, h := range o.Routes {
+		s.mux.Handle(pattern, h)
+	}
 	s.registerPage()
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.scrapes.wrap(o.Metrics))
@@ -166,4 +171,64 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// Presenter shows incidents in the public API's shape to callers outside
+// publish that may see drafts (the admin API). It reads the monitor's
+// components, never the store's incidents, and filters nothing: whoever
+// serves what it returns must authenticate.
+type Presenter struct {
+	page PageInfo
+	mon  MonitorSource
+}
+
+// NewPresenter shows incidents with page's id, links and time zone and
+// mon's components.
+func NewPresenter(page PageInfo, mon MonitorSource) *Presenter {
+	if page.Location == nil {
+		page.Location = time.UTC
+	}
+	return &Presenter{page: page, mon: mon}
+}
+
+// reviewIncident is the Statuspage incident object plus outpost's own
+// fields: lifecycle state, draft text and draft updates.
+type reviewIncident struct {
+	spIncident
+	State        string     `json:"state"`
+	Body         string     `json:"body"`
+	Auto         bool       `json:"auto"`
+	Edited       bool       `json:"edited"`
+	DraftUpdates []spUpdate `json:"draft_updates"`
+}
+
+// Incidents returns each incident, drafts included, as the Statuspage
+// incident object (its published updates, created_at and updated_at its
+// own: a draft has no publish time) plus state, body, auto, edited and
+// draft_updates.
+func (p *Presenter) Incidents(incs []store.Incident) []any {
+	v := &view{page: p.page, components: p.mon.Components(), started: p.mon.Started()}
+	out := make([]any, 0, len(incs))
+	for _, inc := range incs {
+		out = append(out, v.reviewIncident(inc))
+	}
+	return out
+}
+
+func (v *view) reviewIncident(inc store.Incident) reviewIncident {
+	public := inc
+	public.Updates = nil
+	var drafts []store.IncidentUpdate
+	for _, u := range inc.Updates {
+		if u.Draft {
+			drafts = append(drafts, u)
+		} else {
+			public.Updates = append(public.Updates, u)
+		}
+	}
+	out := reviewIncident{spIncident: v.spIncident(public), State: inc.State, Body: inc.Body, Auto: inc.Auto,
+		Edited: inc.Edited, DraftUpdates: v.spIncident(store.Incident{ID: inc.ID, Updates: drafts}).IncidentUpdates}
+	out.CreatedAt = v.at(inc.CreatedAt)
+	out.UpdatedAt = v.at(inc.UpdatedAt)
+	return out
 }

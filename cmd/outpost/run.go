@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/outpost-status/outpost/admin"
 	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/notify"
@@ -142,9 +144,11 @@ func (a *app) build() error {
 	}
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
+	page := publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
+	adminAPI := admin.New(admin.Options{Monitor: a.mon, Store: a.db, Token: token.Reveal(),
+		Present: publish.NewPresenter(page, a.mon), Location: cfg.Page.Location, Logger: a.log})
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: metrics.Handler(reg, a.mon, a.log), Logger: a.log,
-		Admin: a.mon, AdminStore: a.db, AdminToken: token.Reveal(), Availability: availability,
-		Page: publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}})
+		Routes: map[string]http.Handler{"/api/admin/": adminAPI.Handler()}, Availability: availability, Page: page})
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package publish
+package admin
 
 import (
 	"errors"
@@ -88,8 +88,8 @@ func TestDiskFullAdminEdits(t *testing.T) {
 			t.Fatalf("edit %d on a full disk: status %d %v", i, status, body)
 		}
 	}
-	if resp, _ := get(t, srv.URL+"/"); resp.StatusCode != http.StatusOK {
-		t.Errorf("status page on a full disk: %d", resp.StatusCode)
+	if status, _ := do(t, http.MethodGet, srv.URL+"/", "", ""); status != http.StatusOK {
+		t.Errorf("status page on a full disk: %d", status)
 	}
 	t.Logf("on a full disk: %d of 50 edits refused, last acknowledged %q", refused, acked)
 

@@ -1,4 +1,10 @@
-package publish
+// Package admin serves the admin API under /api/admin/: authenticated
+// changes to incidents and maintenance windows, the audit log and backups
+// (the review console goes here too). It asks the monitor to make changes
+// and reads the store; each handler reads only what it answers with. The
+// daemon mounts Handler beside the public site on publish's listener;
+// neither package imports the other.
+package admin
 
 import (
 	"crypto/subtle"
@@ -6,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -18,9 +25,9 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// Admin performs incident and maintenance operations; *monitor.Monitor
-// implements it.
-type Admin interface {
+// Monitor performs incident and maintenance operations and lists the
+// maintenance windows; *monitor.Monitor implements it.
+type Monitor interface {
 	CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error)
 	EditIncident(id uint64, edit monitor.IncidentEdit, actor string) (store.Incident, error)
 	PublishIncident(id uint64, status, body, actor string) (store.Incident, error)
@@ -29,15 +36,70 @@ type Admin interface {
 	DiscardIncident(id uint64, actor string) (store.Incident, error)
 	AddMaintenance(w monitor.MaintenanceWindow, actor string) (monitor.MaintenanceWindow, error)
 	DeleteMaintenance(id, actor string) error
+	Maintenance() []monitor.MaintenanceWindow
 }
 
-// AdminStore reads what the admin API shows; *store.DB implements it.
-type AdminStore interface {
-	IncidentSource
+// Store reads what the admin API shows; *store.DB implements it.
+type Store interface {
+	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 	Incident(id uint64) (store.Incident, error)
 	Audit(limit int) ([]store.AuditEntry, error)
 	Backup(w io.Writer) (int64, error)
 }
+
+// Presenter shows incidents as the admin API answers with them: the
+// Statuspage incident object of the public API plus state, body, auto,
+// edited and draft_updates. publish.Presenter implements it, so the shape
+// stays the public API's.
+type Presenter interface {
+	Incidents(incs []store.Incident) []any
+}
+
+var (
+	_ Monitor = (*monitor.Monitor)(nil)
+	_ Store   = (*store.DB)(nil)
+)
+
+// Options configure the admin API.
+type Options struct {
+	Monitor Monitor
+	Store   Store
+	Present Presenter
+	// Token is the bearer token; the API is off (every route answers
+	// 404) while it is empty.
+	Token    string
+	Location *time.Location // time zone of maintenance windows; default UTC
+	Logger   *slog.Logger
+	Now      func() time.Time // default time.Now
+}
+
+// API is the admin API.
+type API struct {
+	opts    Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *authLimiter
+}
+
+// New builds the routes.
+func New(o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	a := &API{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
+	a.register()
+	return a
+}
+
+// Handler serves every path under /api/admin/, authenticated; mount it
+// there (publish.ServerOptions.Routes).
+func (a *API) Handler() http.Handler { return a.auth(a.mux) }
 
 // Limits of the admin API.
 const (
@@ -78,25 +140,25 @@ func (l *authLimiter) fail(ip string, now time.Time) {
 	f.n++
 }
 
-// adminAuth wraps h with bearer-token authentication. Without a
-// configured token the admin API is off.
-func (s *Server) adminAuth(h http.Handler) http.Handler {
+// auth wraps h with bearer-token authentication. Without a configured
+// token the admin API is off.
+func (a *API) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if s.opts.AdminToken == "" || s.opts.Admin == nil {
+		if a.opts.Token == "" || a.opts.Monitor == nil {
 			writeError(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
 			return
 		}
 		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-		now := s.opts.Now()
-		if s.limiter.blocked(ip, now) {
+		now := a.opts.Now()
+		if a.limiter.blocked(ip, now) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
 			writeError(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
 			return
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.AdminToken)) != 1 {
-			s.limiter.fail(ip, now)
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(a.opts.Token)) != 1 {
+			a.limiter.fail(ip, now)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost admin"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
@@ -164,4 +226,22 @@ func incidentID(r *http.Request) (uint64, error) {
 		return 0, fmt.Errorf("%w: incident id %q is not a positive number", store.ErrNotFound, r.PathValue("id"))
 	}
 	return id, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encoding response failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	body, _ := json.Marshal(map[string]string{"error": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
 }

@@ -1,4 +1,4 @@
-package publish
+package admin
 
 import (
 	"bufio"
@@ -51,8 +51,7 @@ func runKill9Child(t *testing.T, dbPath string) {
 	mon := monitor.New(spec, monitor.Options{Prober: up, History: db, Incidents: db, MaintenanceStore: db,
 		TickInterval: 20 * time.Millisecond})
 	go func() { _ = mon.Run(ctx) }() // probes and ticks write to the store while edits are saved
-	s := NewServer(ServerOptions{Monitor: mon, Incidents: db,
-		Admin: mon, AdminStore: db, AdminToken: testToken, Page: PageInfo{Title: "Kill", Language: "en"}})
+	s := mountAdmin(db, mon, testToken)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

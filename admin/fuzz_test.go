@@ -1,4 +1,4 @@
-package publish
+package admin
 
 import (
 	"net/http"
