@@ -196,8 +196,9 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// writeAdminError maps operation errors to status codes.
-func writeAdminError(w http.ResponseWriter, err error) {
+// fail answers err with the status code its kind calls for. Any other
+// error is the server's: it is logged, and the answer says where to look.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch {
 	case errors.Is(err, monitor.ErrInvalid):
@@ -215,6 +216,7 @@ func writeAdminError(w http.ResponseWriter, err error) {
 	}
 	msg := err.Error()
 	if status == http.StatusInternalServerError {
+		a.log.Error("admin API request failed", "request", r.Method+" "+r.URL.Path, "err", err)
 		msg = "internal error; see the outpost log"
 	}
 	writeError(w, status, msg)

@@ -50,7 +50,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 	}
 	incs, err := a.opts.Store.Incidents(keep)
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, fmt.Errorf("read incidents: %w", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"incidents": a.opts.Present.Incidents(incs)})
@@ -68,7 +68,7 @@ type incidentInput struct {
 func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	var in incidentInput
 	if err := decode(r, &in); err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	inc := store.Incident{Status: in.Status}
@@ -85,7 +85,7 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		inc.Components = *in.Components
 	}
 	created, err := a.opts.Monitor.CreateIncident(inc, in.Publish, actor(r))
-	a.respond(w, created, err, http.StatusCreated)
+	a.respond(w, r, created, err, http.StatusCreated)
 }
 
 func (a *API) showIncident(w http.ResponseWriter, r *http.Request) {
@@ -93,10 +93,10 @@ func (a *API) showIncident(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var inc store.Incident
 		inc, err = a.opts.Store.Incident(id)
-		a.respond(w, inc, err, http.StatusOK)
+		a.respond(w, r, inc, err, http.StatusOK)
 		return
 	}
-	writeAdminError(w, err)
+	a.fail(w, r, err)
 }
 
 func (a *API) editIncident(w http.ResponseWriter, r *http.Request) {
@@ -109,12 +109,12 @@ func (a *API) editIncident(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("%w: PATCH edits name, body, impact and components; use /publish or /updates for status", monitor.ErrInvalid)
 	}
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	inc, err := a.opts.Monitor.EditIncident(id, monitor.IncidentEdit{Name: in.Name, Body: in.Body, Impact: in.Impact,
 		Components: in.Components}, actor(r))
-	a.respond(w, inc, err, http.StatusOK)
+	a.respond(w, r, inc, err, http.StatusOK)
 }
 
 type updateInput struct {
@@ -130,11 +130,11 @@ func (a *API) statusBody(w http.ResponseWriter, r *http.Request, op func(id uint
 		err = decode(r, &in)
 	}
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	inc, err := op(id, in)
-	a.respond(w, inc, err, http.StatusOK)
+	a.respond(w, r, inc, err, http.StatusOK)
 }
 
 func (a *API) publish(w http.ResponseWriter, r *http.Request) {
@@ -161,9 +161,9 @@ func (a *API) discard(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *API) respond(w http.ResponseWriter, inc store.Incident, err error, status int) {
+func (a *API) respond(w http.ResponseWriter, r *http.Request, inc store.Incident, err error, status int) {
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, status, a.opts.Present.Incidents([]store.Incident{inc})[0])
@@ -215,13 +215,13 @@ func (a *API) addMaintenance(w http.ResponseWriter, r *http.Request) {
 		Body       string    `json:"body"`
 	}
 	if err := decode(r, &in); err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	m, err := a.opts.Monitor.AddMaintenance(monitor.MaintenanceWindow{Components: in.Components, Start: in.Start, End: in.End,
 		Title: in.Title, Body: in.Body}, actor(r))
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, a.maintenanceJSON(m, a.opts.Now()))
@@ -229,7 +229,7 @@ func (a *API) addMaintenance(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) deleteMaintenance(w http.ResponseWriter, r *http.Request) {
 	if err := a.opts.Monitor.DeleteMaintenance(r.PathValue("id"), actor(r)); err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -247,7 +247,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := a.opts.Store.Audit(limit)
 	if err != nil {
-		writeAdminError(w, err)
+		a.fail(w, r, fmt.Errorf("read the audit log: %w", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"audit": entries})
