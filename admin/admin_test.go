@@ -3,9 +3,12 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,24 +47,36 @@ func serve(t testing.TB, s *publish.Server) *httptest.Server {
 // newAdminPublish builds the Server of newAdminServer without serving it.
 func newAdminPublish(t testing.TB, token string) (*publish.Server, *monitor.Monitor) {
 	t.Helper()
+	return newAdminPublishOn(openStore(t), token)
+}
+
+// openStore opens a store in a temporary directory until the test ends.
+func openStore(t testing.TB) *store.DB {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return newAdminPublishOn(db, token)
+	return db
 }
 
 // newAdminPublishOn builds the Server of newAdminServer on an open store.
 func newAdminPublishOn(db *store.DB, token string) (*publish.Server, *monitor.Monitor) {
+	mon := testMonitor(db)
+	return mountAdmin(db, mon, token), mon
+}
+
+// testMonitor is a monitor (not running) of one check of one component,
+// web, on db.
+func testMonitor(db *store.DB) *monitor.Monitor {
 	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	spec := monitor.Spec{
 		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
 		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
 		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
-	mon := monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
-	return mountAdmin(db, mon, token), mon
+	return monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
 }
 
 // mountAdmin serves the admin API on db and mon beside the public site,
@@ -244,5 +259,86 @@ func TestAdminMaintenance(t *testing.T) {
 	}
 	if status, _ := call(t, "DELETE", base+"/"+m["id"].(string), testToken, ""); status != http.StatusNotFound {
 		t.Errorf("delete twice: %d", status)
+	}
+}
+
+// unlistable is a store whose incidents cannot be listed, as when a
+// stored incident no longer decodes.
+type unlistable struct{ *store.DB }
+
+var errUnlistable = errors.New("incident 7: unknown format version 9")
+
+func (unlistable) Incidents(func(store.Incident) bool) ([]store.Incident, error) {
+	return nil, errUnlistable
+}
+
+// TestAdminRoutesReadOnlyWhatTheyNeed mounts the admin API beside the
+// public site on a store whose incidents cannot be listed: the public
+// pages fail, and so does the admin list, with a JSON error and the
+// cause in the log; every other admin route still answers, a backup
+// included.
+func TestAdminRoutesReadOnlyWhatTheyNeed(t *testing.T) {
+	db := openStore(t)
+	mon := testMonitor(db)
+	var logs strings.Builder
+	broken := unlistable{db}
+	api := New(Options{Monitor: mon, Store: broken, Token: testToken, Present: publish.NewPresenter(testPage, mon),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	site := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: broken, Page: testPage,
+		Routes: map[string]http.Handler{"/api/admin/": api.Handler()}})
+	serve := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		w := httptest.NewRecorder()
+		site.Handler().ServeHTTP(w, req) // in this goroutine: logs is read below
+		return w
+	}
+	if w := serve(http.MethodPost, "/api/admin/incidents", `{"name":"x","components":["web"],"publish":true}`); w.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	if w := serve(http.MethodGet, "/api/v2/incidents.json", ""); w.Code != http.StatusInternalServerError {
+		t.Fatalf("the public incidents.json: %d, want 500 (the fixture is broken)", w.Code)
+	}
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"backup", http.MethodGet, "/api/admin/backup", "", http.StatusOK},
+		{"audit", http.MethodGet, "/api/admin/audit", "", http.StatusOK},
+		{"maintenances", http.MethodGet, "/api/admin/maintenances", "", http.StatusOK},
+		{"one incident", http.MethodGet, "/api/admin/incidents/1", "", http.StatusOK},
+		{"an update", http.MethodPost, "/api/admin/incidents/1/updates", `{"status":"identified","body":"b"}`, http.StatusOK},
+		{"the list", http.MethodGet, "/api/admin/incidents?state=all", "", http.StatusInternalServerError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			logs.Reset()
+			w := serve(tc.method, tc.path, tc.body)
+			if w.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			if tc.status == http.StatusOK {
+				return
+			}
+			var out struct{ Error string }
+			if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil || !strings.Contains(out.Error, "see the outpost log") {
+				t.Errorf("answer %q: want a JSON error that points to the log", w.Body)
+			}
+			if !strings.Contains(logs.String(), "read incidents: "+errUnlistable.Error()) {
+				t.Errorf("log %q does not say what failed", logs.String())
+			}
+		})
+	}
+	backup := filepath.Join(t.TempDir(), store.FileName)
+	if err := os.WriteFile(backup, serve(http.MethodGet, "/api/admin/backup", "").Body.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := store.Open(backup, store.Options{})
+	if err != nil {
+		t.Fatalf("the backup does not open: %v", err)
+	}
+	defer copied.Close()
+	if inc, err := copied.Incident(1); err != nil || inc.Name != "x" {
+		t.Errorf("incident 1 in the backup: %+v %v", inc, err)
 	}
 }
