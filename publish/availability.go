@@ -25,15 +25,6 @@ type AvailabilityOptions struct {
 	PartialWeight float64
 }
 
-// windowLabel names a window as operators write it: 24h, 7d, 90d, 30m.
-func windowLabel(d time.Duration) string {
-	const day = 24 * time.Hour
-	if d >= 2*day && d%day == 0 {
-		return strconv.Itoa(int(d/day)) + "d"
-	}
-	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
-}
-
 // maxDays bounds days.json (history is kept 400 days by default).
 const maxDays = 400
 
@@ -71,7 +62,7 @@ func percentage(r *float64) *float64 {
 func (v *view) windowsJSON(ws []store.Window) map[string]windowJSON {
 	out := make(map[string]windowJSON, len(ws))
 	for _, w := range ws {
-		out[windowLabel(w.Duration)] = windowJSON{From: w.From.In(v.page.Location), To: w.To.In(v.page.Location),
+		out[store.WindowLabel(w.Duration)] = windowJSON{From: w.From.In(v.page.Location), To: w.To.In(v.page.Location),
 			Availability: w.Ratio, UptimePercentage: percentage(w.Ratio), Seconds: secondsOf(w.Seconds)}
 	}
 	return out
@@ -119,7 +110,7 @@ func (s *Server) handleAvailability(w http.ResponseWriter, _ *http.Request, v *v
 	}{GeneratedAt: v.now.In(v.page.Location), TimeZone: v.page.Location.String(), PartialWeight: a.PartialWeight,
 		Components: []compJSON{}, Checks: []checkJSON{}}
 	for _, d := range a.Windows {
-		doc.Windows = append(doc.Windows, windowLabel(d))
+		doc.Windows = append(doc.Windows, store.WindowLabel(d))
 	}
 	for _, c := range v.components {
 		doc.Components = append(doc.Components, compJSON{ID: c.ID, Name: c.Name, Windows: v.windowsJSON(res[store.ComponentSubject(c.ID)])})

@@ -7,13 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/outpost-status/outpost/store"
 )
 
-func TestAvailabilityJSONAndMetric(t *testing.T) {
+func TestAvailabilityJSON(t *testing.T) {
 	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -29,8 +26,7 @@ func TestAvailabilityJSONAndMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	avail := AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}, PartialWeight: 0.3}
-	mon := pageMonitor{testChecks(t)}
-	srv := newServerWith(t, ServerOptions{Monitor: mon, Availability: avail})
+	srv := newServerWith(t, ServerOptions{Monitor: pageMonitor{testChecks(t)}, Availability: avail})
 	_, body := get(t, srv.URL+"/api/v1/availability.json")
 	var doc struct {
 		Windows    []string `json:"windows"`
@@ -64,12 +60,6 @@ func TestAvailabilityJSONAndMetric(t *testing.T) {
 	}
 	if resp, _ := get(t, srv.URL+"/api/v1/components/nope/days.json"); resp.StatusCode != 404 {
 		t.Errorf("unknown component: %d", resp.StatusCode)
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewAvailabilityCollector(mon, avail, func() time.Time { return testNow }))
-	n, err := testutil.GatherAndCount(reg, "outpost_availability_ratio")
-	if err != nil || n != 2 { // web for 1d and 7d; telephony and checks have no data
-		t.Errorf("availability series = %d, %v", n, err)
 	}
 }
 

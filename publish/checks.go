@@ -47,7 +47,7 @@ func (s *Server) handleChecks(w http.ResponseWriter, _ *http.Request) {
 }
 
 func checkToJSON(c monitor.CheckStatus) checkJSON {
-	out := checkJSON{ID: c.ID, Key: c.Key, Name: c.Name, Component: c.Component, Type: checkType(c.Target),
+	out := checkJSON{ID: c.ID, Key: c.Key, Name: c.Name, Component: c.Component, Type: c.Target.Scheme(),
 		Target: c.Target.Redacted, State: string(c.State)}
 	if !c.Since.IsZero() {
 		since := c.Since.UTC()

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/outpost-status/outpost/internal/accept"
 )
 
 // minGzip is the smallest body worth compressing.
@@ -65,7 +67,7 @@ func conditional(h http.Handler) http.Handler {
 		}
 		w.Header().Add("Vary", "Accept-Encoding")
 		body := buf.body.Bytes()
-		gz := len(body) >= minGzip && acceptsGzip(r.Header.Get("Accept-Encoding"))
+		gz := len(body) >= minGzip && accept.Gzip(r.Header.Get("Accept-Encoding"))
 		if buf.status == http.StatusOK {
 			sum := sha256.Sum256(body)
 			etag := `"` + hex.EncodeToString(sum[:12])
@@ -105,25 +107,6 @@ func release(pool *sync.Pool, b *bytes.Buffer) {
 		b.Reset()
 		pool.Put(b)
 	}
-}
-
-// acceptsGzip reads Accept-Encoding: gzip (or *) with a non-zero q.
-func acceptsGzip(header string) bool {
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name != "gzip" && name != "*" {
-			continue
-		}
-		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		if v, ok := strings.CutPrefix(q, "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil && f == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 // etagMatch implements If-None-Match's weak comparison.

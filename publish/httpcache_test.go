@@ -63,23 +63,6 @@ func TestGzipETagAndHEAD(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	tests := []struct {
-		header string
-		want   bool
-	}{
-		{"", false}, {"gzip", true}, {"deflate, gzip", true}, {"GZIP;q=0.5", true}, {"gzip;q=0", false},
-		{"gzip; q=0.000", false}, {"br", false}, {"*", true}, {"identity", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.header, func(t *testing.T) {
-			if got := acceptsGzip(tt.header); got != tt.want {
-				t.Errorf("acceptsGzip(%q) = %v", tt.header, got)
-			}
-		})
-	}
-}
-
 func TestNotFoundIsNotCached(t *testing.T) {
 	s := newStatusServer(t, pageOptions{})
 	for _, path := range []string{"/incidents/4", "/nope"} {

@@ -27,12 +27,20 @@ func (p PageInfo) ID() string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// MonitorSource is everything publish reads from the monitor;
+// MonitorSource is everything publish reads from the monitor: the live
+// state of checks and components, its start and maintenance windows;
 // *monitor.Monitor implements it.
 type MonitorSource interface {
-	CheckSource
+	Snapshot() []monitor.CheckStatus
+	Components() []monitor.ComponentState
+	Blind() bool
 	Started() time.Time
 	Maintenance() []monitor.MaintenanceWindow
+}
+
+// IncidentSource lists incidents; *store.DB implements it.
+type IncidentSource interface {
+	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 }
 
 // view is one consistent reading of what the public may see. Every

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/accept"
 	"github.com/outpost-status/outpost/monitor"
 )
 
@@ -266,7 +267,7 @@ func serveRendered(w http.ResponseWriter, r *http.Request, d *renderedDoc) {
 		h[k] = vs[:len(vs):len(vs)] // shared: an append must copy
 	}
 	body, etag := d.body, d.etag
-	gz := d.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	gz := d.gz != nil && accept.Gzip(r.Header.Get("Accept-Encoding"))
 	if gz {
 		body, etag = d.gz, d.gzETag
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,6 +50,16 @@ type Window struct {
 	From, To time.Time
 	Seconds  Seconds
 	Ratio    *float64
+}
+
+// WindowLabel names a window as operators write it: 24h, 7d, 90d, 30m.
+// The JSON documents and the availability metric label windows with it.
+func WindowLabel(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= 2*day && d%day == 0 {
+		return strconv.Itoa(int(d/day)) + "d"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
 // Day is the availability of a subject on one calendar day.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/outpost-status/outpost/admin"
 	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/metrics"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/publish"
@@ -124,7 +125,7 @@ func (a *app) build() error {
 	}
 	availability := publish.AvailabilityOptions{History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}
 	reg := prometheus.NewRegistry()
-	metrics, err := publish.NewMetrics(reg, publish.MetricsOptions{
+	m, err := metrics.New(reg, metrics.Options{
 		Build: buildInfo(), StoreStats: a.writer.Stats, StoreSize: a.db.Size,
 	})
 	if err != nil {
@@ -134,10 +135,11 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
-	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: metrics,
+	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: m,
 		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.db, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log})
-	for _, c := range []prometheus.Collector{publish.NewStateCollector(a.mon, a.db),
-		publish.NewAvailabilityCollector(a.mon, availability, nil)} {
+	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db),
+		metrics.NewAvailabilityCollector(a.mon, metrics.AvailabilityOptions{
+			History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}, nil)} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
@@ -147,7 +149,7 @@ func (a *app) build() error {
 	page := publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
 	adminAPI := admin.New(admin.Options{Monitor: a.mon, Store: a.db, Token: token.Reveal(),
 		Present: publish.NewPresenter(page, a.mon), Location: cfg.Page.Location, Logger: a.log})
-	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: metrics.Handler(reg, a.mon, a.log), Logger: a.log,
+	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes: map[string]http.Handler{"/api/admin/": adminAPI.Handler()}, Availability: availability, Page: page})
 	return nil
 }

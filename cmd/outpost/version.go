@@ -5,7 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/outpost-status/outpost/publish"
+	"github.com/outpost-status/outpost/metrics"
 )
 
 // version and commit may be set at build time with
@@ -16,8 +16,8 @@ var (
 	commit  = ""
 )
 
-func buildInfo() publish.BuildInfo {
-	b := publish.BuildInfo{Version: version, Revision: commit, GoVersion: runtime.Version()}
+func buildInfo() metrics.BuildInfo {
+	b := metrics.BuildInfo{Version: version, Revision: commit, GoVersion: runtime.Version()}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" {
 			b.Version = info.Main.Version

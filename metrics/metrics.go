@@ -1,4 +1,8 @@
-package publish
+// Package metrics exports outpost's Prometheus metrics: the probe counts
+// and scheduler lag the monitor reports as its monitor.Observer, live
+// check and component state read at scrape time, availability windows,
+// the store's writer and the build, and serves them on /metrics.
+package metrics
 
 import (
 	"time"
@@ -31,7 +35,7 @@ type BuildInfo struct {
 
 // Metrics are outpost's Prometheus metrics. Probe counts and durations
 // are fed by the monitor through the monitor.Observer methods and kept per
-// check in a compact form (see checkmetrics.go); live state is read from
+// check in a compact form (see checks.go); live state is read from
 // the CheckSource at scrape time, so no series outlives its check.
 type Metrics struct {
 	stats *checkStats
@@ -40,8 +44,8 @@ type Metrics struct {
 
 var _ monitor.Observer = (*Metrics)(nil)
 
-// MetricsOptions configure NewMetrics.
-type MetricsOptions struct {
+// Options configure New.
+type Options struct {
 	// StoreStats and StoreSize feed the outpost_store_* metrics; either
 	// may be nil (typically store.Writer.Stats and store.DB.Size).
 	StoreStats func() store.WriterStats
@@ -49,11 +53,11 @@ type MetricsOptions struct {
 	Build      BuildInfo
 }
 
-// NewMetrics registers outpost's scheduler, build and store metrics and
+// New registers outpost's scheduler, build and store metrics and
 // the Go and process collectors on reg (never the global default
 // registry). The per-check families are added by Handler, live component
 // state by NewStateCollector.
-func NewMetrics(reg prometheus.Registerer, o MetricsOptions) (*Metrics, error) {
+func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 	m := &Metrics{
 		stats: &checkStats{byKey: map[string]*probeStats{}},
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -148,17 +152,6 @@ func oneHot(b bool) float64 {
 	return 0
 }
 
-// checkType names a target's protocol as operators write it (https, sips).
-func checkType(t probe.Target) string {
-	switch {
-	case t.Kind == probe.KindHTTP && t.URL != nil:
-		return t.URL.Scheme
-	case t.Kind == probe.KindSIP && t.SIP.Secure:
-		return "sips"
-	}
-	return string(t.Kind)
-}
-
 var (
 	descStoreWritten = prometheus.NewDesc("outpost_store_results_written_total", "Probe results committed to the database.", nil, nil)
 	descStoreFails   = prometheus.NewDesc("outpost_store_write_errors_total", "Failed database flushes (retried).", nil, nil)
@@ -194,6 +187,19 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 var descAvailability = prometheus.NewDesc("outpost_availability_ratio",
 	"Availability of the component over the window (SPEC §8); absent while nothing is known. Per-check values are in /api/v1/availability.json.",
 	[]string{"component", "window"}, nil)
+
+// WindowSource computes availability over windows ending at now;
+// *store.DB implements it.
+type WindowSource interface {
+	Windows(subjects []store.Subject, windows []time.Duration, now time.Time, partialWeight float64) (map[store.Subject][]store.Window, error)
+}
+
+// AvailabilityOptions configure NewAvailabilityCollector.
+type AvailabilityOptions struct {
+	History       WindowSource
+	Windows       []time.Duration
+	PartialWeight float64
+}
 
 // availabilityCollector computes every window at scrape time from the
 // store's intervals and rollups.
@@ -231,7 +237,7 @@ func (c *availabilityCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, w := range res[s] {
 			if w.Ratio != nil {
 				ch <- prometheus.MustNewConstMetric(descAvailability, prometheus.GaugeValue, *w.Ratio,
-					comps[i].ID, windowLabel(w.Duration))
+					comps[i].ID, store.WindowLabel(w.Duration))
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package publish
+package metrics
 
 import (
 	"math"
@@ -20,7 +20,7 @@ import (
 // alive. Here the live counts are a small struct per check; a scrape
 // builds each family directly as protobuf messages in a few large slices,
 // sharing every label pair and 0/1 value it can, and the handler in
-// metricshandler.go writes it before building the next.
+// handler.go writes it before building the next.
 
 // probeBuckets are the upper bounds of outpost_probe_duration_seconds.
 var probeBuckets = [...]float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -233,7 +233,7 @@ func buildCheckInfo(f family, checks []monitor.CheckStatus, _ []*probeStats) *dt
 	for i := range checks {
 		s := &checks[i]
 		check, comp := b.checkPairs(s)
-		typ := checkType(s.Target)
+		typ := s.Target.Scheme()
 		if types[typ] == nil {
 			types[typ] = &typ
 		}

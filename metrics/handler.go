@@ -1,4 +1,4 @@
-package publish
+package metrics
 
 import (
 	"compress/gzip"
@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/outpost-status/outpost/internal/accept"
 )
 
 // metricsHandler serves /metrics. promhttp gathers every family before it
@@ -30,7 +32,7 @@ type metricsHandler struct {
 }
 
 // Handler returns the /metrics handler: base's families (the registry
-// NewMetrics registered on, plus anything else registered there) and the
+// New registered on, plus anything else registered there) and the
 // per-check families of src's checks. Like promhttp it honours name[]
 // query parameters, and a family that fails to gather is logged and left
 // out rather than failing the scrape.
@@ -54,7 +56,7 @@ func (h *metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", string(format))
 	w.Header().Add("Vary", "Accept-Encoding")
 	var out io.Writer = w
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if accept.Gzip(r.Header.Get("Accept-Encoding")) {
 		w.Header().Set("Content-Encoding", "gzip")
 		zw := h.zips.Get().(*gzip.Writer)
 		zw.Reset(w)

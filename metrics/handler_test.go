@@ -1,4 +1,4 @@
-package publish
+package metrics
 
 import (
 	"compress/gzip"
@@ -65,7 +65,7 @@ func TestMetricsForgetRemovedChecks(t *testing.T) {
 	all := testChecks(t)
 	src := &switchableChecks{checks: all}
 	reg := prometheus.NewRegistry()
-	m, err := NewMetrics(reg, MetricsOptions{})
+	m, err := New(reg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestMetricsForgetRemovedChecks(t *testing.T) {
 func TestMetricsNegotiation(t *testing.T) {
 	checks := testChecks(t)
 	reg := prometheus.NewRegistry()
-	m, err := NewMetrics(reg, MetricsOptions{})
+	m, err := New(reg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
