@@ -52,14 +52,22 @@ type Window struct {
 	Ratio    *float64
 }
 
-// WindowLabel names a window as operators write it: 24h, 7d, 90d, 30m.
-// The JSON documents and the availability metric label windows with it.
+// WindowLabel names a window as operators write it: 24h, 7d, 90d, 30m,
+// 1h30m. The JSON documents and the availability metric label windows
+// with it.
 func WindowLabel(d time.Duration) string {
 	const day = 24 * time.Hour
 	if d >= 2*day && d%day == 0 {
 		return strconv.Itoa(int(d/day)) + "d"
 	}
-	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+	s := d.String() // 1h30m0s, 30m0s, 45s
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }
 
 // Day is the availability of a subject on one calendar day.

@@ -311,3 +311,21 @@ func TestTimeZoneChangeMovesRollups(t *testing.T) {
 		compareDays(t, db, rng, ComponentSubject(fmt.Sprint(i)), h, now, berlin)
 	}
 }
+
+func TestWindowLabel(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{24 * time.Hour, "24h"}, {36 * time.Hour, "36h"}, {48 * time.Hour, "2d"}, {7 * 24 * time.Hour, "7d"},
+		{90 * 24 * time.Hour, "90d"}, {time.Hour, "1h"}, {30 * time.Minute, "30m"}, {90 * time.Minute, "1h30m"},
+		{10 * time.Hour, "10h"}, {10 * time.Second, "10s"}, {90 * time.Second, "1m30s"}, {time.Hour + 10*time.Second, "1h0m10s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := WindowLabel(tt.d); got != tt.want {
+				t.Errorf("WindowLabel(%s) = %q, want %q", tt.d, got, tt.want)
+			}
+		})
+	}
+}
