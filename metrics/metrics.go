@@ -46,8 +46,9 @@ var _ monitor.Observer = (*Metrics)(nil)
 
 // Options configure New.
 type Options struct {
-	// StoreStats and StoreSize feed the outpost_store_* metrics; either
-	// may be nil (typically store.Writer.Stats and store.DB.Size).
+	// StoreStats and StoreSize feed the outpost_store_* metrics
+	// (typically store.Writer.Stats and store.DB.Size); while either is
+	// nil there are none.
 	StoreStats func() store.WriterStats
 	StoreSize  func() (int64, error)
 	Build      BuildInfo
@@ -185,7 +186,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 var descAvailability = prometheus.NewDesc("outpost_availability_ratio",
-	"Availability of the component over the window (SPEC §8); absent while nothing is known. Per-check values are in /api/v1/availability.json.",
+	"Availability of the component over the window: 1 - (down + partial_weight * partial) / known time, "+
+		"where known time leaves out maintenance and unknown time; absent while nothing is known. "+
+		"Per-check values are in /api/v1/availability.json.",
 	[]string{"component", "window"}, nil)
 
 // WindowSource computes availability over windows ending at now;

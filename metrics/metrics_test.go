@@ -3,12 +3,14 @@ package metrics
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/outpost-status/outpost/internal/testpeer"
 	"github.com/outpost-status/outpost/monitor"
@@ -132,10 +134,22 @@ func TestAvailabilityMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	avail := AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}, PartialWeight: 0.3}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(NewAvailabilityCollector(testChecks(t), avail, func() time.Time { return testNow }))
-	n, err := testutil.GatherAndCount(reg, "outpost_availability_ratio")
-	if err != nil || n != 2 { // web for 1d and 7d; telephony and checks have no data
-		t.Errorf("availability series = %d, %v", n, err)
+	c := NewAvailabilityCollector(testChecks(t), avail, func() time.Time { return testNow })
+	text, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain, "outpost_availability_ratio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// web was down one of its four known hours; telephony has no data,
+	// and checks are not exported.
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			got = append(got, line)
+		}
+	}
+	want := []string{`outpost_availability_ratio{component="web",window="24h"} 0.75`,
+		`outpost_availability_ratio{component="web",window="7d"} 0.75`}
+	if !slices.Equal(got, want) {
+		t.Errorf("availability series:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
