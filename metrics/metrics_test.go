@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"errors"
+	"log/slog"
+	"net/http"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -118,29 +120,39 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// windowsFunc is a WindowSource.
+type windowsFunc func(subjects []store.Subject, windows []time.Duration, now time.Time, partialWeight float64) (map[store.Subject][]store.Window, error)
+
+func (f windowsFunc) Windows(subjects []store.Subject, windows []time.Duration, now time.Time, partialWeight float64) (map[store.Subject][]store.Window, error) {
+	return f(subjects, windows, now, partialWeight)
+}
+
 func TestAvailabilityMetric(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// web: up 3 h, down 1 h until now; telephony: no data at all.
-	start := testNow.Add(-4 * time.Hour)
-	err = db.RecordTransitions([]store.Transition{
-		{Subject: store.ComponentSubject("web"), State: store.StateUp, At: start},
-		{Subject: store.ComponentSubject("web"), State: store.StateDown, At: start.Add(3 * time.Hour)},
+	// web was available 75% of its known time in every window;
+	// telephony has no data.
+	history := windowsFunc(func(subjects []store.Subject, windows []time.Duration, now time.Time, pw float64) (map[store.Subject][]store.Window, error) {
+		if !now.Equal(testNow) || pw != 0.3 {
+			t.Errorf("Windows(now %v, partial weight %v)", now, pw)
+		}
+		ratio := 0.75
+		out := map[store.Subject][]store.Window{}
+		for _, s := range subjects {
+			for _, d := range windows {
+				w := store.Window{Duration: d}
+				if s == store.ComponentSubject("web") {
+					w.Ratio = &ratio
+				}
+				out[s] = append(out[s], w)
+			}
+		}
+		return out, nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	avail := AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}, PartialWeight: 0.3}
+	avail := AvailabilityOptions{History: history, Windows: []time.Duration{24 * time.Hour, 7 * 24 * time.Hour}, PartialWeight: 0.3}
 	c := NewAvailabilityCollector(testChecks(t), avail, func() time.Time { return testNow })
 	text, err := testutil.CollectAndFormat(c, expfmt.TypeTextPlain, "outpost_availability_ratio")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// web was down one of its four known hours; telephony has no data,
-	// and checks are not exported.
 	var got []string
 	for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
 		if !strings.HasPrefix(line, "#") {
@@ -151,5 +163,29 @@ func TestAvailabilityMetric(t *testing.T) {
 		`outpost_availability_ratio{component="web",window="7d"} 0.75`}
 	if !slices.Equal(got, want) {
 		t.Errorf("availability series:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A failing store fails the family, not the scrape: the handler logs the
+// error and serves the rest.
+func TestAvailabilityMetricStoreError(t *testing.T) {
+	history := windowsFunc(func([]store.Subject, []time.Duration, time.Time, float64) (map[store.Subject][]store.Window, error) {
+		return nil, errors.New("disk on fire")
+	})
+	checks := testChecks(t)
+	reg := prometheus.NewRegistry()
+	m, err := New(reg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.MustRegister(NewAvailabilityCollector(checks, AvailabilityOptions{History: history, Windows: []time.Duration{time.Hour}}, nil))
+	var log strings.Builder
+	resp, body := scrape(t, m.Handler(reg, checks, slog.New(slog.NewTextHandler(&log, nil))), "/metrics", nil)
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, "outpost_availability_ratio") ||
+		!strings.Contains(body, "outpost_check_up{") || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("status %d, body:\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(log.String(), "disk on fire") {
+		t.Errorf("log lacks the store's error: %s", log.String())
 	}
 }
