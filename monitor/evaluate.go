@@ -13,24 +13,10 @@ import (
 // record applies one probe result of check key and everything that follows
 // from it: state, component status, intervals, incidents, metrics, storage.
 func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
-	r, counts := m.judge(c, r)
-	if !counts {
-		m.log.Warn("probe inconclusive: the monitor was starved of CPU", "check", c.Key, "class", r.Class,
-			"duration", r.Duration, "sched_delay", r.SchedDelay)
-	}
-	if m.opts.Observer != nil {
-		m.opts.Observer.ObserveProbe(c, r)
-	}
-	if m.opts.Sink != nil {
-		m.opts.Sink.Add(StoreResult(c.Key, r))
-	}
+	r, counts := m.accept(c, r)
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
-	clocks := m.read()
-	if m.checkClock(clocks) {
-		m.evaluateAll(clocks.wall, true)
-	}
-	now := clocks.wall
+	now := m.look()
 	m.mu.Lock()
 	e, ok := m.entries[c.Key]
 	if !ok || e.check.Fingerprint != c.Fingerprint {
@@ -70,6 +56,23 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	m.log.Info("check state changed", "check", c.Key, "component", c.Component,
 		"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
 	m.evaluateComponent(now, c.Component, c.Key)
+}
+
+// accept judges r (see judge), then observes and stores it; it returns the
+// judged result and whether it counts toward the check's state.
+func (m *Monitor) accept(c Check, r probe.Result) (probe.Result, bool) {
+	r, counts := m.judge(c, r)
+	if !counts {
+		m.log.Warn("probe inconclusive: the monitor was starved of CPU", "check", c.Key, "class", r.Class,
+			"duration", r.Duration, "sched_delay", r.SchedDelay)
+	}
+	if m.opts.Observer != nil {
+		m.opts.Observer.ObserveProbe(c, r)
+	}
+	if m.opts.Sink != nil {
+		m.opts.Sink.Add(StoreResult(c.Key, r))
+	}
+	return r, counts
 }
 
 // setBlind is the self-check loop's callback.

@@ -164,6 +164,16 @@ func (m *Monitor) checkClock(now reading) bool {
 	return true
 }
 
+// look reads the clocks for something other than a tick (a probe
+// result) and handles a jump seen there at once. The caller holds evalMu.
+func (m *Monitor) look() time.Time {
+	now := m.read()
+	if m.checkClock(now) {
+		m.evaluateAll(now.wall, true)
+	}
+	return now.wall
+}
+
 // markUnknown records every subject as unknown from at; the next
 // evaluation records their current states again.
 func (m *Monitor) markUnknown(at time.Time) {
