@@ -41,9 +41,9 @@ type Check struct {
 	Timeout       time.Duration
 	RetryInterval time.Duration
 	Thresholds    Thresholds
-	// Fingerprint changes when anything that shapes the probe or its
-	// verdict changes; a reload keeps the state of checks whose key and
-	// fingerprint stay the same.
+	// Fingerprint changes when any setting of the check changes; a
+	// reload keeps the state of checks whose key and fingerprint stay the
+	// same (see fingerprint).
 	Fingerprint string
 }
 
@@ -58,7 +58,7 @@ func ChecksFromConfig(cfg *config.Config) ([]Check, error) {
 	var checks []Check
 	for _, comp := range cfg.Components {
 		for _, c := range comp.Checks {
-			t, err := probe.NewTarget(c.Target, probe.OptionsFromConfig(c))
+			t, err := probe.NewTarget(c.Target, probeOptions(c))
 			if err != nil {
 				return nil, fmt.Errorf("check %s: %w", c.Key(), err)
 			}
@@ -120,25 +120,6 @@ func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) Ch
 		next.State, next.Since = state, now
 	}
 	return next
-}
-
-// fingerprint summarises every setting of c that shapes probing.
-func fingerprint(c config.Check) string {
-	re := func(r config.Regexp) string {
-		if r.Regexp == nil {
-			return ""
-		}
-		return r.String()
-	}
-	secret := make(map[string]string, len(c.SecretHeaders))
-	for k, s := range c.SecretHeaders {
-		secret[k] = s.Env + "|" + s.File + "|" + fmt.Sprint(len(s.Value.Reveal()))
-	}
-	return fmt.Sprintf("%q|%s|%s|%s|%d|%d|%s|%d|%q|%v|%v|%q|%d|%v|%q|%q|%v|%q|%q|%v|%d|%q",
-		c.Target, c.Interval, c.Timeout, c.RetryInterval, c.FailAfter, c.RecoverAfter, c.DegradedLatency,
-		c.CertMinDays, c.Method, c.Headers, secret, c.Body, c.MaxRedirects, c.InsecureSkipVerify, c.ServerName,
-		c.Send, c.Expect.Status, c.Expect.BodyContains, re(c.Expect.BodyRegex), c.Expect.Rcodes,
-		c.Expect.MinAnswers, re(c.Expect.Answer))
 }
 
 // StoreResult converts a probe result for the store.

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"fmt"
-	"github.com/outpost-status/outpost/config"
 	"net/http"
 	"regexp"
 	"time"
@@ -78,38 +77,4 @@ func statusAccepted(code int, ranges []StatusRange, def StatusRange) bool {
 		}
 	}
 	return false
-}
-
-// OptionsFromConfig converts a validated check's settings.
-func OptionsFromConfig(c config.Check) Options {
-	o := Options{
-		Method:             c.Method,
-		Body:               c.Body,
-		MaxRedirects:       c.MaxRedirects,
-		InsecureSkipVerify: c.InsecureSkipVerify,
-		ServerName:         c.ServerName,
-		Send:               c.Send,
-		DegradedLatency:    c.DegradedLatency.D(),
-		CertMinDays:        c.CertMinDays,
-		Expect: Expect{
-			BodyContains: c.Expect.BodyContains,
-			BodyRegex:    c.Expect.BodyRegex.Regexp,
-			Rcodes:       c.Expect.Rcodes,
-			MinAnswers:   c.Expect.MinAnswers,
-			Answer:       c.Expect.Answer.Regexp,
-		},
-	}
-	for _, r := range c.Expect.Status {
-		o.Expect.Status = append(o.Expect.Status, StatusRange{Min: r.Min, Max: r.Max})
-	}
-	if len(c.Headers)+len(c.SecretHeaders) > 0 {
-		o.Headers = http.Header{}
-		for k, v := range c.Headers {
-			o.Headers.Set(k, v)
-		}
-		for k, s := range c.SecretHeaders {
-			o.Headers.Set(k, s.Value.Reveal())
-		}
-	}
-	return o
 }
