@@ -12,11 +12,25 @@ import (
 
 // record applies one probe result of check key and everything that follows
 // from it: state, component status, intervals, incidents, metrics, storage.
+//
+// Before a check goes down the monitor makes sure it can see (the
+// self-check). That round probes the network for up to its timeout, so it
+// runs before evalMu is taken: decide, confirm without the lock, then lock
+// and decide again on what is current. Holding evalMu across the round
+// made every other result, the tick, reloads and admin writes wait for it,
+// exactly when an outage starts.
 func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	r, counts := m.accept(c, r)
+	blind, confirmed := false, false
+	if counts && m.self.enabled() && m.wouldGoDown(c, r) {
+		blind, confirmed = m.self.confirm(ctx), true
+	}
 	m.evalMu.Lock()
 	defer m.evalMu.Unlock()
 	now := m.look()
+	if confirmed {
+		m.setBlindLocked(blind, now)
+	}
 	m.mu.Lock()
 	e, ok := m.entries[c.Key]
 	if !ok || e.check.Fingerprint != c.Fingerprint {
@@ -28,15 +42,11 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	if !counts {
 		next = unchanged(prev, r)
 	}
-	m.mu.Unlock()
-
-	if next.State == StateDown && prev.State != StateDown && m.self.enabled() {
-		// Before declaring an outage, make sure the monitor itself can see.
-		if blind := m.self.confirm(ctx); m.setBlindLocked(blind, now) {
-			next.State, next.Since = prev.State, prev.Since
-		}
+	if next.State == StateDown && prev.State != StateDown && m.blind {
+		// Confirmed blind above (or, had the state moved meanwhile, the
+		// last round's verdict: never a network round under the lock).
+		next.State, next.Since = prev.State, prev.Since
 	}
-	m.mu.Lock()
 	e.state = next
 	if next.State != prev.State {
 		m.versions.stateChanged()
@@ -56,6 +66,18 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	m.log.Info("check state changed", "check", c.Key, "component", c.Component,
 		"from", prev.State, "to", next.State, "outcome", r.Outcome, "class", r.Class, "err", r.Message)
 	m.evaluateComponent(now, c.Component, c.Key)
+}
+
+// wouldGoDown reports whether r would take check c down from another
+// state: the only case that needs the self-check's confirmation.
+func (m *Monitor) wouldGoDown(c Check, r probe.Result) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	e, ok := m.entries[c.Key]
+	if !ok || e.check.Fingerprint != c.Fingerprint || e.state.State == StateDown {
+		return false
+	}
+	return nextState(e.state, r, c.Thresholds, m.opts.Clock.Now()).State == StateDown
 }
 
 // accept judges r (see judge), then observes and stores it; it returns the
