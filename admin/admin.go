@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -29,7 +30,7 @@ import (
 // maintenance windows; *monitor.Monitor implements it.
 type Monitor interface {
 	CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error)
-	EditIncident(id uint64, edit monitor.IncidentEdit, actor string) (store.Incident, error)
+	EditIncident(id uint64, edit incident.Edit, actor string) (store.Incident, error)
 	PublishIncident(id uint64, status, body, actor string) (store.Incident, error)
 	AddUpdate(id uint64, status, body, actor string) (store.Incident, error)
 	ResolveIncident(id uint64, body, actor string) (store.Incident, error)
@@ -201,13 +202,13 @@ func decode(r *http.Request, v any) error {
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	switch {
-	case errors.Is(err, monitor.ErrInvalid):
+	case errors.Is(err, monitor.ErrInvalid), errors.Is(err, incident.ErrInvalid):
 		status = http.StatusBadRequest
 	case errors.Is(err, store.ErrNotFound):
 		status = http.StatusNotFound
-	case errors.Is(err, monitor.ErrBadState):
+	case errors.Is(err, incident.ErrBadState):
 		status = http.StatusConflict
-	case errors.Is(err, monitor.ErrNoIncidents):
+	case errors.Is(err, incident.ErrNoIncidents):
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		// Nothing was saved; the operator can retry once space is freed.

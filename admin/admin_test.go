@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/publish"
@@ -74,7 +75,7 @@ func testMonitor(db *store.DB) *monitor.Monitor {
 	spec := monitor.Spec{
 		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
 		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
-		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
+		Incidents:  incident.Settings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
 	return monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
 }

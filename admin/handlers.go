@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -112,7 +113,7 @@ func (a *API) editIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	inc, err := a.opts.Monitor.EditIncident(id, monitor.IncidentEdit{Name: in.Name, Body: in.Body, Impact: in.Impact,
+	inc, err := a.opts.Monitor.EditIncident(id, incident.Edit{Name: in.Name, Body: in.Body, Impact: in.Impact,
 		Components: in.Components}, actor(r))
 	a.respond(w, r, inc, err, http.StatusOK)
 }

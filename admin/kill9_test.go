@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
@@ -43,7 +44,7 @@ func runKill9Child(t *testing.T, dbPath string) {
 			Interval: 50 * time.Millisecond, Timeout: 10 * time.Millisecond, RetryInterval: 50 * time.Millisecond,
 			Thresholds: monitor.Thresholds{FailAfter: 3, RecoverAfter: 2}}},
 		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
-		Incidents:  monitor.IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute},
+		Incidents:  incident.Settings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
 	up := probe.ProberFunc(func(context.Context, probe.Target) probe.Result {
 		return probe.Result{Start: time.Now(), Outcome: probe.Up}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -12,7 +13,7 @@ func TestAdminLifecycle(t *testing.T) {
 	h.fail("web/home", 3)
 	id := h.only().ID
 	title := "Website slow to load"
-	inc, err := h.m.EditIncident(id, IncidentEdit{Name: &title}, "alice")
+	inc, err := h.m.EditIncident(id, incident.Edit{Name: &title}, "alice")
 	if err != nil || inc.Name != title || !inc.Edited {
 		t.Fatalf("edit: %+v %v", inc, err)
 	}
@@ -20,14 +21,14 @@ func TestAdminLifecycle(t *testing.T) {
 	if inc := h.only(); inc.Name != title || len(inc.Components) != 2 {
 		t.Fatalf("engine rewrote an edited draft: %+v", inc)
 	}
-	if _, err := h.m.ResolveIncident(id, "", "alice"); !errors.Is(err, ErrBadState) {
+	if _, err := h.m.ResolveIncident(id, "", "alice"); !errors.Is(err, incident.ErrBadState) {
 		t.Errorf("resolving a draft: %v", err)
 	}
 	inc, err = h.m.PublishIncident(id, store.StatusIdentified, "", "alice")
 	if err != nil || inc.State != store.IncidentPublished || inc.Status != store.StatusIdentified || !inc.Public() {
 		t.Fatalf("publish: %+v %v", inc, err)
 	}
-	if _, err := h.m.PublishIncident(id, "", "", "alice"); !errors.Is(err, ErrBadState) {
+	if _, err := h.m.PublishIncident(id, "", "", "alice"); !errors.Is(err, incident.ErrBadState) {
 		t.Errorf("publishing twice: %v", err)
 	}
 	inc, err = h.m.AddUpdate(id, store.StatusMonitoring, "A fix is in place.", "bob")

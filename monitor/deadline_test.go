@@ -8,16 +8,16 @@ import (
 )
 
 // The tick loop sleeps until the earliest deadline still ahead; with
-// nothing due, for a TickInterval (here an hour).
+// nothing due, for a TickInterval (here an hour). The incident engine's
+// deadlines are tested in package incident (TestNextDeadline), the loop
+// waking for them by TestTickLoopRunsIncidentTimersOnTime.
 func TestTickSleepsUntilTheNextDeadline(t *testing.T) {
 	const hour, minute = time.Hour, time.Minute
 	type at func(d time.Duration) time.Time // now+d
 	cases := []struct {
-		name     string
-		settings IncidentSettings
-		window   func(at) MaintenanceWindow
-		incident func(at) store.Incident
-		want     time.Duration
+		name   string
+		window func(at) MaintenanceWindow
+		want   time.Duration
 	}{
 		{name: "nothing due", want: hour},
 		{name: "a window starts", want: 10 * minute,
@@ -28,41 +28,10 @@ func TestTickSleepsUntilTheNextDeadline(t *testing.T) {
 			window: func(at at) MaintenanceWindow {
 				return MaintenanceWindow{Start: at(-40 * minute), End: at(-20 * minute)}
 			}},
-		{name: "auto_publish_after of a draft", settings: IncidentSettings{AutoPublishAfter: 2 * minute}, want: 115 * time.Second,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentDraft, CreatedAt: at(-5 * time.Second)}
-			}},
-		{name: "auto_publish_after off", want: hour,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentDraft, CreatedAt: at(-5 * time.Second)}
-			}},
-		{name: "remind_after counts from the last published update", settings: IncidentSettings{RemindAfter: 30 * minute}, want: 20 * minute,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentPublished, PublishedAt: at(-20 * minute),
-					Updates: []store.IncidentUpdate{{CreatedAt: at(-10 * minute)}, {CreatedAt: at(-minute), Draft: true}}}
-			}},
-		{name: "remind_after counts from the last reminder", settings: IncidentSettings{RemindAfter: 30 * minute}, want: 5 * minute,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentPublished, PublishedAt: at(-50 * minute), RemindedAt: at(-25 * minute)}
-			}},
-		{name: "auto_resolve_after", settings: IncidentSettings{RemindAfter: 30 * minute, AutoResolveAfter: 10 * minute}, want: 9 * minute,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentPublished, PublishedAt: at(-5 * minute), RecoveredAt: at(-minute)}
-			}},
-		{name: "a deadline passed is not waited for", settings: IncidentSettings{RemindAfter: 30 * minute}, want: hour,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentPublished, PublishedAt: at(-40 * minute), RecoveredAt: at(-minute)}
-			}},
-		{name: "resolved incidents have no timers", settings: IncidentSettings{RemindAfter: 30 * minute, AutoPublishAfter: minute}, want: hour,
-			incident: func(at at) store.Incident {
-				return store.Incident{State: store.IncidentResolved, CreatedAt: at(-5 * time.Second), PublishedAt: at(-5 * minute)}
-			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := testSpec("en", false)
-			spec.Incidents = tc.settings
-			h := newHarness(t, spec)
+			h := newHarness(t, testSpec("en", false))
 			h.m.opts.TickInterval = hour
 			now := h.clock.Now()
 			rel := func(d time.Duration) time.Time { return now.Add(d) }
@@ -70,9 +39,6 @@ func TestTickSleepsUntilTheNextDeadline(t *testing.T) {
 				w := tc.window(rel)
 				w.Components, w.Title = []string{"web"}, "window"
 				h.m.maintenance = append(h.m.maintenance, w)
-			}
-			if tc.incident != nil {
-				h.m.incidents.cache[1] = tc.incident(rel)
 			}
 			if got := h.m.untilNext(h.m.read()); got != tc.want {
 				t.Errorf("sleeps %s, want %s", got, tc.want)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
 )
@@ -54,7 +55,7 @@ type harness struct {
 	db       *store.DB
 	m        *Monitor
 	spec     Spec
-	notifier Notifier
+	notifier incident.Notifier
 	observer Observer       // nil: none
 	delays   DelayEstimator // nil: the sampler, never started here
 	logger   *slog.Logger   // nil: discarded
@@ -162,7 +163,7 @@ func testSpec(lang string, selfCheck bool) Spec {
 	spec := specOf(mk("telephony", "sip-udp"), mk("telephony", "sip-tls"), mk("web", "home"))
 	spec.Components[0].Name, spec.Components[0].Description = "Telephony", "Calls and SIP trunks"
 	spec.Components[1].Name = "Website"
-	spec.Incidents = IncidentSettings{Language: lang, GroupWindow: 5 * time.Minute, RemindAfter: 30 * time.Minute}
+	spec.Incidents = incident.Settings{Language: lang, GroupWindow: 5 * time.Minute, RemindAfter: 30 * time.Minute}
 	if selfCheck {
 		self, _ := probe.ParseTarget("dns://127.0.0.1/example.com")
 		spec.SelfCheck = SelfCheck{Targets: []probe.Target{self}, Interval: 30 * time.Second, Timeout: time.Second}

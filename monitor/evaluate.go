@@ -6,6 +6,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
 )
@@ -172,7 +173,7 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 		m.compStatus[c.ID] = st
 		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, allUnknown), now)
 	}
-	var views map[string]compView
+	var views map[string]incident.View
 	if changed && m.incidents != nil {
 		views = m.viewsLocked()
 	}
@@ -185,16 +186,17 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 		m.logErr("record intervals", h.RecordTransitions(ts))
 	}
 	if views != nil {
-		m.logErr("incident engine", m.incidents.evaluate(now, views, blind))
+		m.logErr("incident engine", m.incidents.Evaluate(now, views, blind))
 		m.replan() // its timers may have moved
 	}
 }
 
 // viewsLocked describes every component for the incident engine.
-func (m *Monitor) viewsLocked() map[string]compView {
-	views := make(map[string]compView, len(m.comps))
+func (m *Monitor) viewsLocked() map[string]incident.View {
+	views := make(map[string]incident.View, len(m.comps))
 	for _, c := range m.comps {
-		v := compView{Status: m.compStatus[c.ID]}
+		st := m.compStatus[c.ID]
+		v := incident.View{Failing: st.Failing(), Major: st == MajorOutage}
 		for _, key := range c.Checks {
 			s := m.entries[key].state
 			if s.State == StateDown && (v.FirstFail.IsZero() || s.FailingSince.Before(v.FirstFail)) {

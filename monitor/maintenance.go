@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -92,7 +93,7 @@ func (m *Monitor) announce(actor string, now time.Time) store.MaintenanceEnqueue
 		for _, id := range w.Components {
 			involved[id] = names[id]
 		}
-		return m.opts.Notifier.Messages(Notice{Event: EventMaintenanceScheduled, Maintenance: &w, Names: involved, Actor: actor, At: now})
+		return m.opts.Notifier.Messages(incident.Notice{Event: incident.EventMaintenanceScheduled, Maintenance: &w, Names: involved, Actor: actor, At: now})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
 )
@@ -34,16 +35,16 @@ type History interface {
 // Options configure a Monitor. Only Prober is required.
 type Options struct {
 	Prober    probe.Prober
-	Sink      ResultSink    // nil: results are not stored
-	Observer  Observer      // nil: no metrics
-	History   History       // nil: no intervals
-	Incidents IncidentStore // nil: no incident engine
+	Sink      ResultSink     // nil: results are not stored
+	Observer  Observer       // nil: no metrics
+	History   History        // nil: no intervals
+	Incidents incident.Store // nil: no incident engine
 	// MaintenanceStore keeps windows added through the admin API; nil
 	// allows configured windows only.
 	MaintenanceStore MaintenanceStore
 	// Notifier renders notifications, enqueued with the incident and
 	// maintenance changes that cause them; nil notifies nobody.
-	Notifier Notifier
+	Notifier incident.Notifier
 	Clock    Clock // default SystemClock
 	// Delays estimates waits for a CPU during probes; default a sampler
 	// of the Go scheduler, started by Run (see schedSampler).
@@ -69,7 +70,7 @@ type Spec struct {
 	Components  []Component
 	Maintenance []MaintenanceWindow
 	SelfCheck   SelfCheck
-	Incidents   IncidentSettings
+	Incidents   incident.Settings
 }
 
 // entry is one check and its state.
@@ -87,7 +88,7 @@ type Monitor struct {
 	// evalMu serialises evaluation and the writes that follow from it
 	// (intervals, incidents), so they reach the store in order.
 	evalMu    sync.Mutex
-	incidents *incidentEngine
+	incidents *incident.Engine
 	self      *selfChecker
 	lastErr   string
 	seen      reading       // the last look at the clocks (checkClock)
@@ -138,7 +139,8 @@ func New(spec Spec, o Options) *Monitor {
 		rearm: make(chan struct{}, 1), sampler: sampler}
 	m.seen = m.read()
 	if o.Incidents != nil {
-		m.incidents = newIncidentEngine(o.Incidents, o.Notifier, spec.Incidents, spec.Components, o.Logger)
+		m.incidents = incident.New(o.Incidents, incident.Options{Settings: spec.Incidents,
+			Components: incidentComponents(spec.Components), Notifier: o.Notifier, Now: o.Clock.Now, Logger: o.Logger})
 	}
 	m.self = newSelfChecker(o.Prober, o.Clock, spec.SelfCheck)
 	m.apply(spec)
@@ -271,7 +273,7 @@ func (m *Monitor) start() error {
 		}
 	}
 	if m.incidents != nil {
-		if err := m.incidents.load(now); err != nil {
+		if err := m.incidents.Load(now); err != nil {
 			return err
 		}
 	}

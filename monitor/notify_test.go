@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // public events of drafts included: the engine must drop those itself.
 type echoNotifier struct{}
 
-func (echoNotifier) Messages(n Notice) []store.OutboxMessage {
+func (echoNotifier) Messages(n incident.Notice) []store.OutboxMessage {
 	key := fmt.Sprintf("%s-%d-%d-%d", n.Event, n.Incident.ID, len(n.Incident.Updates), n.At.Unix())
 	text := fmt.Sprintf("%s %d %s", n.Event, n.Incident.ID, n.Actor)
 	if n.Maintenance != nil {
@@ -26,7 +27,7 @@ func (echoNotifier) Messages(n Notice) []store.OutboxMessage {
 	return []store.OutboxMessage{{Key: key, Channel: "all", Event: string(n.Event), Text: text, CreatedAt: n.At}}
 }
 
-func newNotifyHarness(t *testing.T, s IncidentSettings) *harness {
+func newNotifyHarness(t *testing.T, s incident.Settings) *harness {
 	t.Helper()
 	spec := testSpec("en", false)
 	spec.Incidents = s
@@ -58,7 +59,7 @@ func (h *harness) told() []string {
 }
 
 func TestEngineEnqueuesEvents(t *testing.T) {
-	h := newNotifyHarness(t, IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute, RemindAfter: 30 * time.Minute,
+	h := newNotifyHarness(t, incident.Settings{Language: "en", GroupWindow: 5 * time.Minute, RemindAfter: 30 * time.Minute,
 		AutoPublishAfter: 10 * time.Minute, AutoResolveAfter: 5 * time.Minute})
 	steps := []struct {
 		name string
@@ -84,7 +85,7 @@ func TestEngineEnqueuesEvents(t *testing.T) {
 }
 
 func TestAdminEnqueuesEvents(t *testing.T) {
-	h := newNotifyHarness(t, IncidentSettings{Language: "en", GroupWindow: 5 * time.Minute})
+	h := newNotifyHarness(t, incident.Settings{Language: "en", GroupWindow: 5 * time.Minute})
 	var id uint64
 	steps := []struct {
 		name string
@@ -94,7 +95,7 @@ func TestAdminEnqueuesEvents(t *testing.T) {
 		{"engine draft", func() error { h.fail("web/home", 3); id = h.only().ID; return nil }, []string{"draft_opened 1 engine"}},
 		{"edit tells nobody", func() error {
 			name := "Slow"
-			_, err := h.m.EditIncident(id, IncidentEdit{Name: &name}, "alice")
+			_, err := h.m.EditIncident(id, incident.Edit{Name: &name}, "alice")
 			return err
 		}, []string{}},
 		{"publish", func() error { _, err := h.m.PublishIncident(id, "", "", "alice"); return err }, []string{"incident_published 1 alice"}},
@@ -136,22 +137,6 @@ func TestAdminEnqueuesEvents(t *testing.T) {
 			}
 			if got := h.told(); !reflect.DeepEqual(got, st.want) {
 				t.Errorf("enqueued %q, want %q", got, st.want)
-			}
-		})
-	}
-}
-
-func TestPublicEventsOfDraftsAreDropped(t *testing.T) {
-	for _, inc := range []store.Incident{
-		{ID: 1, State: store.IncidentDraft},
-		{ID: 2, State: store.IncidentDiscarded, PublishedAt: t0},
-	} {
-		t.Run(inc.State, func(t *testing.T) {
-			enq := noticesFor(echoNotifier{}, func([]string) map[string]string { return nil }, Notice{At: t0},
-				EventIncidentPublished, EventIncidentUpdated, EventIncidentResolved, EventDraftOpened)
-			msgs := enq(inc)
-			if len(msgs) != 1 || msgs[0].Event != string(EventDraftOpened) {
-				t.Errorf("messages for a %s incident: %+v", inc.State, msgs)
 			}
 		})
 	}

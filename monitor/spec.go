@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/probe"
 )
 
@@ -16,7 +17,7 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	spec := Spec{Checks: checks, Incidents: IncidentSettings{
+	spec := Spec{Checks: checks, Incidents: incident.Settings{
 		Language:         cfg.Page.Language,
 		GroupWindow:      cfg.Incidents.GroupWindow.D(),
 		AutoPublishAfter: cfg.Incidents.AutoPublishAfter.D(),
@@ -81,8 +82,8 @@ func (m *Monitor) apply(spec Spec) {
 		}
 	}
 	if m.incidents != nil {
-		m.incidents.setComponents(spec.Components)
-		m.incidents.settings = spec.Incidents
+		m.incidents.SetComponents(incidentComponents(spec.Components))
+		m.incidents.SetSettings(spec.Incidents)
 	}
 	m.self.setSpec(spec.SelfCheck)
 }

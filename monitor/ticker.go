@@ -87,9 +87,7 @@ func (m *Monitor) untilNext(now reading) time.Duration {
 	}
 	m.mu.RUnlock()
 	if m.incidents != nil {
-		for t := range m.incidents.deadlines() {
-			consider(t)
-		}
+		consider(m.incidents.NextDeadline(now.wall))
 	}
 	return max(wait, 0)
 }

@@ -5,11 +5,12 @@
 // → order (the channel's outbox, FIFO) → rate limit (token bucket) → retry
 // (exponential backoff, head of line) → send. The parts:
 //
-//   - Renderer turns a monitor.Notice into one message (en, de, sv);
-//     Notifier implements monitor.Notifier and addresses that same message
-//     to every channel whose audience wants the event. The monitor calls it
-//     inside the store transaction of the change, so a message is enqueued
-//     exactly when its change is stored.
+//   - Renderer turns an incident.Notice into one message (en, de, sv);
+//     Notifier implements incident.Notifier and addresses that same message
+//     to every channel whose audience wants the event. The incident engine
+//     (and the monitor, for maintenance) calls it inside the store
+//     transaction of the change, so a message is enqueued exactly when its
+//     change is stored.
 //   - Webhook, Slack and Email implement Sender; each returns whether a
 //     failure is worth retrying. notifytest holds the checks they all pass.
 //   - Dispatcher runs one goroutine per channel over its outbox: a due

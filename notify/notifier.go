@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/outpost-status/outpost/config"
-	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -65,27 +65,27 @@ func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error
 	return out, nil
 }
 
-// Notifier implements monitor.Notifier: it renders each notice once and
+// Notifier implements incident.Notifier: it renders each notice once and
 // addresses the same message to every channel whose audience wants it.
 type Notifier struct {
 	r        *Renderer
 	channels []Channel
 }
 
-var _ monitor.Notifier = (*Notifier)(nil)
+var _ incident.Notifier = (*Notifier)(nil)
 
 // NewNotifier returns a notifier for channels.
 func NewNotifier(r *Renderer, channels []Channel) *Notifier {
 	return &Notifier{r: r, channels: channels}
 }
 
-// Messages implements monitor.Notifier. Public events of an incident that
+// Messages implements incident.Notifier. Public events of an incident that
 // is not public (a draft, a discarded draft) produce nothing.
-func (n *Notifier) Messages(no monitor.Notice) []store.OutboxMessage {
+func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 	audience := AudienceOperators
 	if no.Event.Public() {
 		audience = AudiencePublic
-		if no.Event != monitor.EventMaintenanceScheduled && !no.Incident.Public() {
+		if no.Event != incident.EventMaintenanceScheduled && !no.Incident.Public() {
 			return nil
 		}
 	}

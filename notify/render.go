@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 	"github.com/outpost-status/outpost/text"
 )
@@ -51,8 +51,8 @@ func NewRenderer(p Page) *Renderer {
 
 // Render returns the message for a notice; false for an event it does
 // not know or a notice without its subject.
-func (r *Renderer) Render(n monitor.Notice) (Rendered, bool) {
-	if n.Event == monitor.EventMaintenanceScheduled {
+func (r *Renderer) Render(n incident.Notice) (Rendered, bool) {
+	if n.Event == incident.EventMaintenanceScheduled {
 		if n.Maintenance == nil {
 			return Rendered{}, false
 		}
@@ -66,18 +66,18 @@ func (r *Renderer) Render(n monitor.Notice) (Rendered, bool) {
 	}
 	key := func(suffix string) string { return out.Thread + "-" + suffix }
 	switch n.Event {
-	case monitor.EventDraftOpened:
+	case incident.EventDraftOpened:
 		out.Key, out.Subject, out.Text, out.URL = key("draft"), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n), r.reviewURL(inc.ID)
-	case monitor.EventReminder:
+	case incident.EventReminder:
 		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.nt.ReminderSubject, inc.Name), r.reminderText(n)
-	case monitor.EventAutoPublished:
+	case incident.EventAutoPublished:
 		out.Key, out.Subject, out.Text = key("auto-published"), fmt.Sprintf(r.nt.AutoSubject, inc.Name), r.autoText(n)
-	case monitor.EventIncidentPublished:
+	case incident.EventIncidentPublished:
 		out.Key, out.Subject, out.Text = key("published"), inc.Name, r.publicText(n)
-	case monitor.EventIncidentUpdated:
+	case incident.EventIncidentUpdated:
 		u, _ := lastPublished(inc)
 		out.Key, out.Subject, out.Text = key("update-"+strconv.FormatUint(u.ID, 10)), fmt.Sprintf(r.nt.UpdateSubject, inc.Name), r.publicText(n)
-	case monitor.EventIncidentResolved:
+	case incident.EventIncidentResolved:
 		out.Key, out.Subject, out.Text = key("resolved"), r.tx.IncidentStatus.Resolved+": "+inc.Name, r.publicText(n)
 	default:
 		return Rendered{}, false
@@ -135,7 +135,7 @@ func paragraphs(ps ...string) string {
 	return strings.Join(out, "\n\n")
 }
 
-func (r *Renderer) draftText(n monitor.Notice) string {
+func (r *Renderer) draftText(n incident.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
 		fmt.Sprintf(r.nt.DraftIntro, inc.ID, r.tx.Impact.Text(inc.Impact), r.names(inc.Components, n.Names)),
@@ -144,7 +144,7 @@ func (r *Renderer) draftText(n monitor.Notice) string {
 			r.nt.Discard, "outpost incident discard "+id))
 }
 
-func (r *Renderer) reminderText(n monitor.Notice) string {
+func (r *Renderer) reminderText(n incident.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
 		fmt.Sprintf(r.nt.ReminderIntro, inc.ID, inc.Name, r.clock(inc.LastPublishedUpdate()), n.After),
@@ -152,7 +152,7 @@ func (r *Renderer) reminderText(n monitor.Notice) string {
 			r.nt.Resolve, "outpost incident resolve "+id, r.nt.PublicPage, r.incidentURL(inc.ID)))
 }
 
-func (r *Renderer) autoText(n monitor.Notice) string {
+func (r *Renderer) autoText(n incident.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
 		fmt.Sprintf(r.nt.AutoIntro, inc.ID, n.After),
@@ -161,7 +161,7 @@ func (r *Renderer) autoText(n monitor.Notice) string {
 }
 
 // publicText is the latest published update as the status page shows it.
-func (r *Renderer) publicText(n monitor.Notice) string {
+func (r *Renderer) publicText(n incident.Notice) string {
 	inc := n.Incident
 	u, ok := lastPublished(inc)
 	if !ok {
@@ -171,7 +171,7 @@ func (r *Renderer) publicText(n monitor.Notice) string {
 		lines(r.tx.Affects, r.names(inc.Components, n.Names), r.nt.Details, r.incidentURL(inc.ID)))
 }
 
-func (r *Renderer) maintenance(n monitor.Notice) Rendered {
+func (r *Renderer) maintenance(n incident.Notice) Rendered {
 	m := n.Maintenance
 	thread := "maint-" + m.ID + "-" + unix(m.CreatedAt)
 	subject := fmt.Sprintf(r.nt.MaintSubject, m.Title)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/notify/notifytest"
 	"github.com/outpost-status/outpost/store"
@@ -54,7 +54,7 @@ func TestRender(t *testing.T) {
 		Start: renderT0.Add(24 * time.Hour), End: renderT0.Add(26 * time.Hour), CreatedAt: renderT0}
 	tests := []struct {
 		name, lang string
-		notice     monitor.Notice
+		notice     incident.Notice
 		noURL      bool
 		key        string
 		topic      string
@@ -62,34 +62,34 @@ func TestRender(t *testing.T) {
 		text       []string // substrings
 		notText    []string
 	}{
-		{"draft", "en", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, false, base + "-draft",
+		{"draft", "en", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, false, base + "-draft",
 			"outpost: incident #12", "New draft: Telephony unavailable",
 			[]string{"Draft incident #12 (Major impact) for Telephony is waiting for review. Nothing is public yet.",
 				"Draft: Telephony unavailable\nCalls fail.", "Review: https://status.example.com/api/admin/incidents/12",
 				"Publish: outpost incident publish 12", "Discard: outpost incident discard 12"}, nil},
-		{"draft without page url", "en", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, true, base + "-draft",
+		{"draft without page url", "en", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, true, base + "-draft",
 			"outpost: incident #12", "New draft: Telephony unavailable", []string{"Publish: outpost incident publish 12"}, []string{"Review", "http"}},
-		{"draft de", "de", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, false, base + "-draft",
+		{"draft de", "de", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, false, base + "-draft",
 			"outpost: Störung #12", "Neuer Entwurf: Telephony unavailable",
 			[]string{"wartet auf Prüfung", "Veröffentlichen: outpost incident publish 12"}, nil},
-		{"draft sv", "sv", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, false, base + "-draft",
+		{"draft sv", "sv", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, false, base + "-draft",
 			"outpost: störning #12", "Nytt utkast: Telephony unavailable", []string{"väntar på granskning", "Publicera: outpost incident publish 12"}, nil},
-		{"reminder", "en", monitor.Notice{Event: monitor.EventReminder, Incident: published(), After: 30 * time.Minute}, false,
+		{"reminder", "en", incident.Notice{Event: incident.EventReminder, Incident: published(), After: 30 * time.Minute}, false,
 			base + "-reminder-1795492800", "outpost: incident #12", "Reminder: post an update on Telephony unavailable",
 			[]string{`no public update since 2026-11-24 04:02 CET (remind_after 30m0s)`, `outpost incident update 12 -status identified -body "…"`,
 				"Public page: https://status.example.com/incidents/12"}, nil},
-		{"auto published", "en", monitor.Notice{Event: monitor.EventAutoPublished, Incident: published(), After: 10 * time.Minute}, false,
+		{"auto published", "en", incident.Notice{Event: incident.EventAutoPublished, Incident: published(), After: 10 * time.Minute}, false,
 			base + "-auto-published", "outpost: incident #12", "Published automatically: Telephony unavailable",
 			[]string{"after auto_publish_after (10m0s) and is now public"}, nil},
-		{"published", "en", monitor.Notice{Event: monitor.EventIncidentPublished, Incident: published()}, false, base + "-published",
+		{"published", "en", incident.Notice{Event: incident.EventIncidentPublished, Incident: published()}, false, base + "-published",
 			"Telephony unavailable", "Telephony unavailable",
 			[]string{"Identified: A carrier link is down.", "Affects: Telephony and Website", "Details: https://status.example.com/incidents/12"},
 			[]string{"draft", "outpost incident"}},
-		{"updated de", "de", monitor.Notice{Event: monitor.EventIncidentUpdated, Incident: published()}, false, base + "-update-2",
+		{"updated de", "de", incident.Notice{Event: incident.EventIncidentUpdated, Incident: published()}, false, base + "-update-2",
 			"Telephony unavailable", "Aktualisierung: Telephony unavailable", []string{"Ursache gefunden: A carrier link is down.", "Betrifft: Telephony und Website"}, nil},
-		{"resolved sv", "sv", monitor.Notice{Event: monitor.EventIncidentResolved, Incident: published()}, false, base + "-resolved",
+		{"resolved sv", "sv", incident.Notice{Event: incident.EventIncidentResolved, Incident: published()}, false, base + "-resolved",
 			"Telephony unavailable", "Löst: Telephony unavailable", []string{"Orsak hittad: A carrier link is down.", "Påverkar: Telephony och Website", "Detaljer: "}, nil},
-		{"maintenance", "en", monitor.Notice{Event: monitor.EventMaintenanceScheduled, Maintenance: maint}, false,
+		{"maintenance", "en", incident.Notice{Event: incident.EventMaintenanceScheduled, Maintenance: maint}, false,
 			"maint-3-1795489200-scheduled", "Scheduled maintenance: SBC upgrade", "Scheduled maintenance: SBC upgrade",
 			[]string{"Calls may drop briefly.", "When: 2026-11-25 04:00 – 06:00 CET", "Affects: Telephony", "Details: https://status.example.com"}, nil},
 	}
@@ -134,14 +134,14 @@ func TestNotifierAddressesAudiences(t *testing.T) {
 	discarded.State = store.IncidentDiscarded
 	tests := []struct {
 		name   string
-		notice monitor.Notice
+		notice incident.Notice
 		want   []string
 	}{
-		{"draft to operators", monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft()}, []string{"ops-hook", "ops-mail"}},
-		{"published to the public", monitor.Notice{Event: monitor.EventIncidentPublished, Incident: published()}, []string{"public-chat"}},
-		{"public event of a draft", monitor.Notice{Event: monitor.EventIncidentPublished, Incident: draft()}, nil},
-		{"public event of a discarded incident", monitor.Notice{Event: monitor.EventIncidentResolved, Incident: discarded}, nil},
-		{"unknown event", monitor.Notice{Event: "exploded", Incident: published()}, nil},
+		{"draft to operators", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, []string{"ops-hook", "ops-mail"}},
+		{"published to the public", incident.Notice{Event: incident.EventIncidentPublished, Incident: published()}, []string{"public-chat"}},
+		{"public event of a draft", incident.Notice{Event: incident.EventIncidentPublished, Incident: draft()}, nil},
+		{"public event of a discarded incident", incident.Notice{Event: incident.EventIncidentResolved, Incident: discarded}, nil},
+		{"unknown event", incident.Notice{Event: "exploded", Incident: published()}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,12 +217,12 @@ func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
 			affects := tb.Affects + ": " + tb.Join([]string{"Telephony", "Website"})
 			tests := []struct {
 				status, want string
-				event        monitor.Event
+				event        incident.Event
 			}{
-				{store.StatusInvestigating, tb.IncidentStatus.Investigating, monitor.EventIncidentPublished},
-				{store.StatusIdentified, tb.IncidentStatus.Identified, monitor.EventIncidentUpdated},
-				{store.StatusMonitoring, tb.IncidentStatus.Monitoring, monitor.EventIncidentUpdated},
-				{store.StatusResolved, tb.IncidentStatus.Resolved, monitor.EventIncidentResolved},
+				{store.StatusInvestigating, tb.IncidentStatus.Investigating, incident.EventIncidentPublished},
+				{store.StatusIdentified, tb.IncidentStatus.Identified, incident.EventIncidentUpdated},
+				{store.StatusMonitoring, tb.IncidentStatus.Monitoring, incident.EventIncidentUpdated},
+				{store.StatusResolved, tb.IncidentStatus.Resolved, incident.EventIncidentResolved},
 			}
 			for _, tt := range tests {
 				inc := published()
@@ -230,7 +230,7 @@ func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
 				if tt.status == store.StatusResolved {
 					inc.State, inc.ResolvedAt = store.IncidentResolved, renderT0
 				}
-				msgs := n.Messages(monitor.Notice{Event: tt.event, Incident: inc, Names: names, At: renderT0})
+				msgs := n.Messages(incident.Notice{Event: tt.event, Incident: inc, Names: names, At: renderT0})
 				if len(msgs) != 1 {
 					t.Fatalf("%s: %d messages", tt.status, len(msgs))
 				}
@@ -247,7 +247,7 @@ func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
 					}
 				}
 			}
-			msgs := n.Messages(monitor.Notice{Event: monitor.EventDraftOpened, Incident: draft(), Names: names, At: renderT0})
+			msgs := n.Messages(incident.Notice{Event: incident.EventDraftOpened, Incident: draft(), Names: names, At: renderT0})
 			if len(msgs) != 1 {
 				t.Fatalf("draft: %d messages", len(msgs))
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
@@ -118,7 +119,7 @@ func benchDetection(ctx context.Context, n int, dir string) (map[string]any, err
 		spec.Components = append(spec.Components, monitor.Component{ID: id, Name: id, Checks: []string{key}})
 	}
 	// group_window 0 so every component gets (and is measured by) its own draft.
-	spec.Incidents = monitor.IncidentSettings{Language: "en", GroupWindow: 0, RemindAfter: 30 * time.Minute}
+	spec.Incidents = incident.Settings{Language: "en", GroupWindow: 0, RemindAfter: 30 * time.Minute}
 	m := monitor.New(spec, monitor.Options{Prober: probe.NewHTTP(probe.HTTPConfig{}), Incidents: db})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()

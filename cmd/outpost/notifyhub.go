@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/outpost-status/outpost/config"
-	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/store"
 )
@@ -23,15 +23,15 @@ type notifyHub struct {
 	metrics *notify.Metrics
 
 	mu       sync.RWMutex
-	notifier monitor.Notifier   // nil: no channels
+	notifier incident.Notifier  // nil: no channels
 	stop     context.CancelFunc // of the running dispatcher
 	done     chan error
 }
 
-var _ monitor.Notifier = (*notifyHub)(nil)
+var _ incident.Notifier = (*notifyHub)(nil)
 
-// Messages implements monitor.Notifier with the current channels.
-func (h *notifyHub) Messages(n monitor.Notice) []store.OutboxMessage {
+// Messages implements incident.Notifier with the current channels.
+func (h *notifyHub) Messages(n incident.Notice) []store.OutboxMessage {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.notifier == nil {
@@ -50,7 +50,7 @@ func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []no
 		names[i] = ch.Name
 	}
 	d := notify.NewDispatcher(h.db, channels, notify.DispatcherOptions{Logger: h.log, Observer: h.metrics})
-	var notifier monitor.Notifier
+	var notifier incident.Notifier
 	if len(channels) > 0 {
 		page := notify.Page{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
 		notifier = notify.NewNotifier(notify.NewRenderer(page), channels)

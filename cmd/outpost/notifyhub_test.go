@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/outpost-status/outpost/config"
-	"github.com/outpost-status/outpost/monitor"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/notify/notifytest"
 	"github.com/outpost-status/outpost/store"
@@ -45,7 +45,7 @@ func TestNotifyHubReload(t *testing.T) {
 	none := &config.Config{}
 	hub.start(ctx, none, nil)
 	defer hub.stopDispatcher()
-	if msgs := hub.Messages(monitor.Notice{Event: monitor.EventDraftOpened}); msgs != nil {
+	if msgs := hub.Messages(incident.Notice{Event: incident.EventDraftOpened}); msgs != nil {
 		t.Errorf("messages without channels: %v", msgs)
 	}
 

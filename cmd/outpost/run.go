@@ -21,6 +21,7 @@ import (
 
 	"github.com/outpost-status/outpost/admin"
 	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/metrics"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/notify"
@@ -156,7 +157,7 @@ func (a *app) build() error {
 
 // buildNotify creates the notification channels, their metrics and the
 // hub that runs their dispatcher; the hub is the monitor's notifier.
-func (a *app) buildNotify(reg prometheus.Registerer) (monitor.Notifier, error) {
+func (a *app) buildNotify(reg prometheus.Registerer) (incident.Notifier, error) {
 	channels, err := notify.ChannelsFromConfig(a.cfg.Notify, notify.ChannelOptions{})
 	if err != nil {
 		return nil, err

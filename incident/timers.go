@@ -1,4 +1,4 @@
-package monitor
+package incident
 
 import (
 	"fmt"
@@ -11,15 +11,15 @@ import (
 
 // progress moves one cached incident along: recovery, the proposed
 // resolution, auto_publish_after, auto_resolve_after and reminders.
-func (e *incidentEngine) progress(now time.Time, inc store.Incident, views map[string]compView, blind bool) error {
+func (e *Engine) progress(now time.Time, inc store.Incident, views map[string]View, blind bool) error {
 	if !inc.Open() {
 		return nil
 	}
 	failing, major := false, false
 	for _, id := range inc.Components {
 		v := views[id]
-		failing = failing || v.Status.Failing()
-		major = major || v.Status == MajorOutage
+		failing = failing || v.Failing
+		major = major || v.Major
 	}
 	switch {
 	case blind:
@@ -51,11 +51,24 @@ func (e *incidentEngine) progress(now time.Time, inc store.Incident, views map[s
 	return nil
 }
 
+// NextDeadline returns the earliest time after now at which Evaluate may
+// act on an incident without any change of component status
+// (auto_publish_after of a draft, remind_after and auto_resolve_after of a
+// published incident), or zero when no timer is running. The monitor's
+// tick loop sleeps until then.
+func (e *Engine) NextDeadline(now time.Time) time.Time {
+	var next time.Time
+	for t := range e.deadlines() {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
+}
+
 // deadlines yields the times at which progress may act on a cached
-// incident without any change of state: auto_publish_after of a draft,
-// remind_after and auto_resolve_after of a published incident. The tick
-// loop sleeps until the earliest one still ahead.
-func (e *incidentEngine) deadlines() iter.Seq[time.Time] {
+// incident without any change of state.
+func (e *Engine) deadlines() iter.Seq[time.Time] {
 	s := e.settings
 	return func(yield func(time.Time) bool) {
 		for _, inc := range e.cache {
@@ -87,7 +100,7 @@ func after(t time.Time, d time.Duration) time.Time {
 // recovered handles an incident whose components all work again. A draft
 // nobody published is kept, marked resolved and never shown; a published
 // incident gets a proposed resolution, published by auto_resolve_after.
-func (e *incidentEngine) recovered(now time.Time, inc store.Incident) error {
+func (e *Engine) recovered(now time.Time, inc store.Incident) error {
 	if inc.State == store.IncidentDraft {
 		return e.change(inc.ID, actorEngine, "resolve-draft", "recovered before publication; kept, not public",
 			func(i *store.Incident) {

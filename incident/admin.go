@@ -1,4 +1,4 @@
-package monitor
+package incident
 
 import (
 	"errors"
@@ -10,12 +10,13 @@ import (
 
 // Errors of incident operations, for the admin API to map to status codes.
 var (
+	ErrInvalid     = errors.New("invalid") // wraps validation failures of admin input
 	ErrNoIncidents = errors.New("incident engine is off")
 	ErrBadState    = errors.New("operation not allowed in the incident's state")
 )
 
-// IncidentEdit changes an incident's text or scope; nil fields stay.
-type IncidentEdit struct {
+// Edit changes an incident's text or scope; nil fields stay.
+type Edit struct {
 	Name       *string
 	Body       *string
 	Impact     *string
@@ -29,17 +30,15 @@ var (
 )
 
 // validateIncident checks a person's input before it is stored.
-func (m *Monitor) validateIncident(status, impact string, components []string) error {
+func (e *Engine) validateIncident(status, impact string, components []string) error {
 	if status != "" && !slices.Contains(incidentStatuses, status) {
 		return fmt.Errorf("%w: status %q (use investigating, identified, monitoring or resolved)", ErrInvalid, status)
 	}
 	if impact != "" && !slices.Contains(impacts, impact) {
 		return fmt.Errorf("%w: impact %q (use none, minor, major or critical)", ErrInvalid, impact)
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
 	for _, id := range components {
-		if !m.hasComponentLocked(id) {
+		if _, ok := e.comps[id]; !ok {
 			return fmt.Errorf("%w: no component with id %q", ErrInvalid, id)
 		}
 	}
@@ -47,7 +46,7 @@ func (m *Monitor) validateIncident(status, impact string, components []string) e
 }
 
 // EditIncident applies a person's edit; the engine stops rewriting the text.
-func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (store.Incident, error) {
+func (e *Engine) EditIncident(id uint64, edit Edit, actor string) (store.Incident, error) {
 	var impact string
 	var comps []string
 	if edit.Impact != nil {
@@ -59,10 +58,10 @@ func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (stor
 	if edit.Components != nil {
 		comps = *edit.Components
 	}
-	if err := m.validateIncident("", impact, comps); err != nil {
+	if err := e.validateIncident("", impact, comps); err != nil {
 		return store.Incident{}, err
 	}
-	return m.adminChange(id, actor, "edit", nil, func(i *store.Incident) error {
+	return e.adminChange(id, actor, "edit", nil, func(i *store.Incident) error {
 		if !i.Open() {
 			return fmt.Errorf("%w: incident %d is %s", ErrBadState, id, i.State)
 		}
@@ -84,66 +83,66 @@ func (m *Monitor) EditIncident(id uint64, edit IncidentEdit, actor string) (stor
 
 // PublishIncident publishes a draft with status (investigating when empty)
 // and body (the draft body when empty).
-func (m *Monitor) PublishIncident(id uint64, status, body, actor string) (store.Incident, error) {
+func (e *Engine) PublishIncident(id uint64, status, body, actor string) (store.Incident, error) {
 	if status == "" {
 		status = store.StatusInvestigating
 	}
-	if err := m.validateIncident(status, "", nil); err != nil {
+	if err := e.validateIncident(status, "", nil); err != nil {
 		return store.Incident{}, err
 	}
-	return m.adminChange(id, actor, "publish", []Event{EventIncidentPublished}, func(i *store.Incident) error {
+	return e.adminChange(id, actor, "publish", []Event{EventIncidentPublished}, func(i *store.Incident) error {
 		if i.State != store.IncidentDraft {
 			return fmt.Errorf("%w: incident %d is %s, not draft", ErrBadState, id, i.State)
 		}
-		publishIncident(i, status, body, actor, m.opts.Clock.Now())
+		publishIncident(i, status, body, actor, e.now())
 		return nil
 	})
 }
 
 // AddUpdate posts a published update to a published incident.
-func (m *Monitor) AddUpdate(id uint64, status, body, actor string) (store.Incident, error) {
+func (e *Engine) AddUpdate(id uint64, status, body, actor string) (store.Incident, error) {
 	if status == "" || body == "" {
 		return store.Incident{}, fmt.Errorf("%w: an update needs a status and a body", ErrInvalid)
 	}
-	if err := m.validateIncident(status, "", nil); err != nil {
+	if err := e.validateIncident(status, "", nil); err != nil {
 		return store.Incident{}, err
 	}
 	event := EventIncidentUpdated
 	if status == store.StatusResolved {
 		event = EventIncidentResolved
 	}
-	return m.adminChange(id, actor, "update", []Event{event}, func(i *store.Incident) error {
+	return e.adminChange(id, actor, "update", []Event{event}, func(i *store.Incident) error {
 		if i.State != store.IncidentPublished {
 			return fmt.Errorf("%w: incident %d is %s; publish it first", ErrBadState, id, i.State)
 		}
 		if status == store.StatusResolved {
-			resolveIncident(i, body, actor, m.opts.Clock.Now())
+			resolveIncident(i, body, actor, e.now())
 			return nil
 		}
 		i.Status = status
-		i.Updates = append(i.Updates, store.IncidentUpdate{Status: status, Body: body, Author: actor, CreatedAt: m.opts.Clock.Now()})
+		i.Updates = append(i.Updates, store.IncidentUpdate{Status: status, Body: body, Author: actor, CreatedAt: e.now()})
 		return nil
 	})
 }
 
 // ResolveIncident resolves a published incident, with the engine's
 // proposed text when body is empty.
-func (m *Monitor) ResolveIncident(id uint64, body, actor string) (store.Incident, error) {
-	return m.adminChange(id, actor, "resolve", []Event{EventIncidentResolved}, func(i *store.Incident) error {
+func (e *Engine) ResolveIncident(id uint64, body, actor string) (store.Incident, error) {
+	return e.adminChange(id, actor, "resolve", []Event{EventIncidentResolved}, func(i *store.Incident) error {
 		if i.State != store.IncidentPublished {
 			return fmt.Errorf("%w: incident %d is %s; only published incidents are resolved (discard a draft)", ErrBadState, id, i.State)
 		}
 		if body == "" && !slices.ContainsFunc(i.Updates, func(u store.IncidentUpdate) bool { return u.Draft && u.Status == store.StatusResolved }) {
-			body = resolvedText(m.incidents.settings.Language, m.incidents.components(i.Components))
+			body = resolvedText(e.settings.Language, e.components(i.Components))
 		}
-		resolveIncident(i, body, actor, m.opts.Clock.Now())
+		resolveIncident(i, body, actor, e.now())
 		return nil
 	})
 }
 
 // DiscardIncident throws a draft away; it is kept for the audit log only.
-func (m *Monitor) DiscardIncident(id uint64, actor string) (store.Incident, error) {
-	return m.adminChange(id, actor, "discard", nil, func(i *store.Incident) error {
+func (e *Engine) DiscardIncident(id uint64, actor string) (store.Incident, error) {
+	return e.adminChange(id, actor, "discard", nil, func(i *store.Incident) error {
 		if i.State != store.IncidentDraft {
 			return fmt.Errorf("%w: incident %d is %s; only drafts are discarded", ErrBadState, id, i.State)
 		}
@@ -153,22 +152,17 @@ func (m *Monitor) DiscardIncident(id uint64, actor string) (store.Incident, erro
 }
 
 // CreateIncident opens a manual incident (draft unless publish is set).
-func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error) {
-	if m.incidents == nil {
-		return store.Incident{}, ErrNoIncidents
-	}
+func (e *Engine) CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error) {
 	if inc.Name == "" {
 		return store.Incident{}, fmt.Errorf("%w: an incident needs a name", ErrInvalid)
 	}
 	if inc.Impact == "" {
 		inc.Impact = "minor"
 	}
-	if err := m.validateIncident(inc.Status, inc.Impact, inc.Components); err != nil {
+	if err := e.validateIncident(inc.Status, inc.Impact, inc.Components); err != nil {
 		return store.Incident{}, err
 	}
-	m.evalMu.Lock()
-	defer m.evalMu.Unlock()
-	now := m.opts.Clock.Now()
+	now := e.now()
 	inc.State, inc.Auto, inc.Edited = store.IncidentDraft, false, true
 	inc.CreatedAt, inc.UpdatedAt = now, now
 	if inc.StartedAt.IsZero() {
@@ -182,37 +176,30 @@ func (m *Monitor) CreateIncident(inc store.Incident, publish bool, actor string)
 		publishIncident(&inc, inc.Status, "", actor, now)
 		event = EventIncidentPublished
 	}
-	created, err := m.incidents.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actor, Action: "create"},
-		m.incidents.enqueuer(actor, now, event))
+	created, err := e.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actor, Action: "create"},
+		e.enqueuer(actor, now, event))
 	if err != nil {
 		return store.Incident{}, err
 	}
-	m.incidents.cache[created.ID] = created
-	m.tickNow()
+	e.cache[created.ID] = created
 	return created, nil
 }
 
 // adminChange applies a person's change and enqueues the notifications of
 // events in the same transaction.
-func (m *Monitor) adminChange(id uint64, actor, action string, events []Event, fn func(*store.Incident) error) (store.Incident, error) {
-	if m.incidents == nil {
-		return store.Incident{}, ErrNoIncidents
-	}
-	m.evalMu.Lock()
-	defer m.evalMu.Unlock()
-	now := m.opts.Clock.Now()
-	inc, err := m.incidents.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action},
+func (e *Engine) adminChange(id uint64, actor, action string, events []Event, fn func(*store.Incident) error) (store.Incident, error) {
+	now := e.now()
+	inc, err := e.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action},
 		func(i *store.Incident) error {
 			if err := fn(i); err != nil {
 				return err
 			}
 			i.UpdatedAt = now
 			return nil
-		}, m.incidents.enqueuer(actor, now, events...))
+		}, e.enqueuer(actor, now, events...))
 	if err != nil {
 		return store.Incident{}, err
 	}
-	m.incidents.cache[id] = inc // evaluate drops it once it no longer matters
-	m.tickNow()
+	e.cache[id] = inc // Evaluate drops it once it no longer matters
 	return inc, nil
 }

@@ -1,4 +1,11 @@
-package monitor
+// Package incident runs the incident lifecycle: it drafts incidents from
+// the component status the monitor reports (grouping components that trip
+// together), runs their timers (auto_publish_after, auto_resolve_after,
+// remind_after), proposes resolutions, applies the operators' changes and
+// writes every change with its audit entry and notifications in one store
+// transaction. It knows nothing of checks or thresholds: the monitor
+// describes each component with a View.
+package incident
 
 import (
 	"errors"
@@ -11,19 +18,20 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// IncidentStore persists incidents; *store.DB implements it. Every write
-// commits (with its audit entry and the notifications enqueue returns,
-// which may be nil) before it returns.
-type IncidentStore interface {
+// Store persists incidents; *store.DB implements it. Every write commits
+// (with its audit entry and the notifications enqueue returns, which may
+// be nil) before it returns.
+type Store interface {
 	CreateIncidentWith(inc store.Incident, audit store.AuditEntry, enqueue store.Enqueuer) (store.Incident, error)
 	UpdateIncidentWith(id uint64, audit store.AuditEntry, change func(*store.Incident) error, enqueue store.Enqueuer) (store.Incident, error)
 	Incidents(keep func(store.Incident) bool) ([]store.Incident, error)
 }
 
-var _ IncidentStore = (*store.DB)(nil)
+var _ Store = (*store.DB)(nil)
 
-// IncidentSettings are the incident timers of SPEC §6; zero turns a timer off.
-type IncidentSettings struct {
+// Settings are the incident timers and the language drafts are worded
+// in; a zero duration turns a timer off.
+type Settings struct {
 	Language         string
 	GroupWindow      time.Duration
 	AutoPublishAfter time.Duration
@@ -31,12 +39,31 @@ type IncidentSettings struct {
 	RemindAfter      time.Duration
 }
 
-// compView is what the incident engine needs to know of a component.
-type compView struct {
-	Status ComponentStatus
+// Component is a configured component as drafts name it.
+type Component struct {
+	ID          string
+	Name        string
+	Description string
+}
+
+// View is what the engine needs to know of a component's status.
+type View struct {
+	Failing bool // partial or major outage
+	Major   bool // major outage
 	// FirstFail is the time of the first failed probe of the current
 	// outage (earliest over the failing checks).
 	FirstFail time.Time
+}
+
+// status names the outage as the component status vocabulary does.
+func (v View) status() string {
+	switch {
+	case v.Major:
+		return "major_outage"
+	case v.Failing:
+		return "partial_outage"
+	}
+	return "operational"
 }
 
 // Actors in the audit log.
@@ -45,12 +72,24 @@ const (
 	actorAuto   = "auto"   // auto_publish_after and auto_resolve_after timers
 )
 
-// incidentEngine drafts incidents from component status and runs their
-// timers. It is not safe for concurrent use; the Monitor serialises calls.
-type incidentEngine struct {
-	db       IncidentStore
+// Options configure an Engine.
+type Options struct {
+	Settings   Settings
+	Components []Component
+	// Notifier renders notifications, enqueued with the changes that
+	// cause them; nil notifies nobody.
+	Notifier Notifier
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger
+}
+
+// Engine drafts incidents from component status and runs their timers.
+// It is not safe for concurrent use; the Monitor serialises calls.
+type Engine struct {
+	db       Store
 	notifier Notifier // nil: nobody is notified
-	settings IncidentSettings
+	settings Settings
+	now      func() time.Time
 	log      *slog.Logger
 	comps    map[string]Component
 	// cache holds open incidents and engine drafts resolved within the
@@ -59,27 +98,43 @@ type incidentEngine struct {
 	cache map[uint64]store.Incident
 }
 
-func newIncidentEngine(db IncidentStore, n Notifier, s IncidentSettings, comps []Component, log *slog.Logger) *incidentEngine {
-	e := &incidentEngine{db: db, notifier: n, settings: s, log: log, cache: map[uint64]store.Incident{}}
-	e.setComponents(comps)
+// New returns an Engine keeping incidents in db; call Load before the
+// first Evaluate.
+func New(db Store, o Options) *Engine {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{db: db, notifier: o.Notifier, settings: o.Settings, now: o.Now, log: o.Logger,
+		cache: map[uint64]store.Incident{}}
+	e.SetComponents(o.Components)
 	return e
 }
 
-func (e *incidentEngine) setComponents(comps []Component) {
+// SetComponents replaces the components drafts name and admin input may
+// refer to.
+func (e *Engine) SetComponents(comps []Component) {
 	e.comps = make(map[string]Component, len(comps))
 	for _, c := range comps {
 		e.comps[c.ID] = c
 	}
 }
 
-// load reads open incidents (and recently auto-resolved drafts) from the
+// SetSettings replaces the timers and the language.
+func (e *Engine) SetSettings(s Settings) {
+	e.settings = s
+}
+
+// Load reads open incidents (and recently auto-resolved drafts) from the
 // store, so a restart in the middle of an outage opens no duplicate.
-func (e *incidentEngine) load(now time.Time) error {
+func (e *Engine) Load(now time.Time) error {
 	incs, err := e.db.Incidents(func(i store.Incident) bool {
 		return i.Open() || e.reopenable(i, now) || (e.suppressing(i) && now.Sub(i.UpdatedAt) < 24*time.Hour)
 	})
 	if err != nil {
-		return fmt.Errorf("monitor: load incidents: %w", err)
+		return fmt.Errorf("incident: load incidents: %w", err)
 	}
 	for _, inc := range incs {
 		e.cache[inc.ID] = inc
@@ -89,18 +144,21 @@ func (e *incidentEngine) load(now time.Time) error {
 
 // reopenable: an engine draft that was closed by recovery before anyone
 // published it, recently enough that a new failure is the same outage.
-func (e *incidentEngine) reopenable(i store.Incident, now time.Time) bool {
+func (e *Engine) reopenable(i store.Incident, now time.Time) bool {
 	return i.Auto && i.State == store.IncidentResolved && i.PublishedAt.IsZero() &&
 		now.Sub(i.ResolvedAt) <= max(e.settings.GroupWindow, 0)
 }
 
-// evaluate applies the rules of SPEC §6 at now. blind suppresses opening
-// incidents; components under maintenance never open one.
-func (e *incidentEngine) evaluate(now time.Time, views map[string]compView, blind bool) error {
+// Evaluate applies the incident rules at now to views, keyed by component
+// id: a failing component no open incident covers opens (or joins) a
+// draft, and every open incident moves along (recovery, timers). blind
+// (the monitor cannot see) opens nothing and keeps every timer where it
+// is; the monitor reports a component under maintenance as not failing.
+func (e *Engine) Evaluate(now time.Time, views map[string]View, blind bool) error {
 	var errs []error
 	if !blind {
 		for _, id := range sortedKeys(views) {
-			if v := views[id]; v.Status.Failing() && e.covering(id) == nil {
+			if v := views[id]; v.Failing && e.covering(id) == nil {
 				errs = append(errs, e.openFor(now, id, v))
 			}
 		}
@@ -116,7 +174,7 @@ func (e *incidentEngine) evaluate(now time.Time, views map[string]compView, blin
 	return errors.Join(errs...)
 }
 
-func (e *incidentEngine) cachedIDs() []uint64 {
+func (e *Engine) cachedIDs() []uint64 {
 	ids := make([]uint64, 0, len(e.cache))
 	for id := range e.cache {
 		ids = append(ids, id)
@@ -127,13 +185,13 @@ func (e *incidentEngine) cachedIDs() []uint64 {
 
 // suppressing: a person discarded the draft, so its components open no
 // new incident until they have recovered.
-func (e *incidentEngine) suppressing(inc store.Incident) bool {
+func (e *Engine) suppressing(inc store.Incident) bool {
 	return inc.State == store.IncidentDiscarded
 }
 
-func anyFailing(inc store.Incident, views map[string]compView) bool {
+func anyFailing(inc store.Incident, views map[string]View) bool {
 	for _, id := range inc.Components {
-		if views[id].Status.Failing() {
+		if views[id].Failing {
 			return true
 		}
 	}
@@ -142,7 +200,7 @@ func anyFailing(inc store.Incident, views map[string]compView) bool {
 
 // covering returns the open (or discarded, still failing) incident that
 // covers component id.
-func (e *incidentEngine) covering(id string) *store.Incident {
+func (e *Engine) covering(id string) *store.Incident {
 	for _, inc := range e.cache {
 		if (inc.Open() || e.suppressing(inc)) && slices.Contains(inc.Components, id) {
 			return &inc
@@ -153,8 +211,8 @@ func (e *incidentEngine) covering(id string) *store.Incident {
 
 // openFor joins component id to a recent engine incident, reopens its
 // recently recovered draft, or opens a new draft.
-func (e *incidentEngine) openFor(now time.Time, id string, v compView) error {
-	major := v.Status == MajorOutage
+func (e *Engine) openFor(now time.Time, id string, v View) error {
+	major := v.Major
 	for _, inc := range e.cache {
 		if inc.Auto && inc.Open() && now.Sub(inc.CreatedAt) <= e.settings.GroupWindow {
 			return e.change(inc.ID, actorEngine, "join", "component "+id+" joined", func(i *store.Incident) {
@@ -182,7 +240,7 @@ func (e *incidentEngine) openFor(now time.Time, id string, v compView) error {
 	e.raiseImpact(&inc, major)
 	inc.Impact = impactName(major)
 	created, err := e.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actorEngine, Action: "open",
-		Detail: fmt.Sprintf("draft for %s (%s)", id, v.Status)}, e.enqueuer(actorEngine, now, EventDraftOpened))
+		Detail: fmt.Sprintf("draft for %s (%s)", id, v.status())}, e.enqueuer(actorEngine, now, EventDraftOpened))
 	if err != nil {
 		return err
 	}
@@ -201,7 +259,7 @@ func impactName(major bool) string {
 
 // raiseImpact sets the impact to major when needed and re-renders the
 // engine's text unless a person has edited it.
-func (e *incidentEngine) raiseImpact(i *store.Incident, major bool) {
+func (e *Engine) raiseImpact(i *store.Incident, major bool) {
 	if major {
 		i.Impact = "major"
 	} else if i.Impact == "" {
@@ -214,7 +272,7 @@ func (e *incidentEngine) raiseImpact(i *store.Incident, major bool) {
 	i.Name, i.Body = draftText(e.settings.Language, comps, i.Impact == "major")
 }
 
-func (e *incidentEngine) components(ids []string) []Component {
+func (e *Engine) components(ids []string) []Component {
 	out := make([]Component, 0, len(ids))
 	for _, id := range ids {
 		c, ok := e.comps[id]
@@ -229,7 +287,7 @@ func (e *incidentEngine) components(ids []string) []Component {
 // change applies fn to incident id, stores it with an audit entry and
 // the notifications of events (in the same transaction) and refreshes
 // the cache.
-func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func(*store.Incident), now time.Time, events ...Event) error {
+func (e *Engine) change(id uint64, actor, action, detail string, fn func(*store.Incident), now time.Time, events ...Event) error {
 	updated, err := e.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action, Detail: detail},
 		func(i *store.Incident) error {
 			fn(i)
@@ -246,7 +304,7 @@ func (e *incidentEngine) change(id uint64, actor, action, detail string, fn func
 
 // enqueuer returns the store.Enqueuer of a change by actor that causes
 // events (nil when nobody is to be told).
-func (e *incidentEngine) enqueuer(actor string, now time.Time, events ...Event) store.Enqueuer {
+func (e *Engine) enqueuer(actor string, now time.Time, events ...Event) store.Enqueuer {
 	base := Notice{Actor: actor, At: now}
 	for _, ev := range events {
 		switch ev {

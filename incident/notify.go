@@ -1,4 +1,4 @@
-package monitor
+package incident
 
 import (
 	"time"
@@ -81,7 +81,7 @@ func noticesFor(n Notifier, names func([]string) map[string]string, base Notice,
 }
 
 // names maps component ids to their configured names.
-func (e *incidentEngine) names(ids []string) map[string]string {
+func (e *Engine) names(ids []string) map[string]string {
 	out := make(map[string]string, len(ids))
 	for _, c := range e.components(ids) {
 		out[c.ID] = c.Name
