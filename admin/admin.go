@@ -1,7 +1,7 @@
 // Package admin serves the admin API under /api/admin/: authenticated
 // changes to incidents and maintenance windows, the audit log and backups
-// (the review console goes here too). It asks the monitor to make changes
-// and reads the store; each handler reads only what it answers with. The
+// (the review console goes here too). It asks the incident engine and the
+// monitor to make changes and reads the store; each handler reads only what it answers with. The
 // daemon mounts Handler beside the public site on publish's listener;
 // neither package imports the other.
 package admin
@@ -26,15 +26,19 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// Monitor performs incident and maintenance operations and lists the
-// maintenance windows; *monitor.Monitor implements it.
-type Monitor interface {
+// Incidents performs incident operations; *incident.Engine implements it.
+type Incidents interface {
 	CreateIncident(inc store.Incident, publish bool, actor string) (store.Incident, error)
 	EditIncident(id uint64, edit incident.Edit, actor string) (store.Incident, error)
 	PublishIncident(id uint64, status, body, actor string) (store.Incident, error)
 	AddUpdate(id uint64, status, body, actor string) (store.Incident, error)
 	ResolveIncident(id uint64, body, actor string) (store.Incident, error)
 	DiscardIncident(id uint64, actor string) (store.Incident, error)
+}
+
+// Monitor performs maintenance operations and lists the maintenance
+// windows; *monitor.Monitor implements it.
+type Monitor interface {
 	AddMaintenance(w monitor.MaintenanceWindow, actor string) (monitor.MaintenanceWindow, error)
 	DeleteMaintenance(id, actor string) error
 	Maintenance() []monitor.MaintenanceWindow
@@ -57,15 +61,17 @@ type Presenter interface {
 }
 
 var (
-	_ Monitor = (*monitor.Monitor)(nil)
-	_ Store   = (*store.DB)(nil)
+	_ Incidents = (*incident.Engine)(nil)
+	_ Monitor   = (*monitor.Monitor)(nil)
+	_ Store     = (*store.DB)(nil)
 )
 
 // Options configure the admin API.
 type Options struct {
-	Monitor Monitor
-	Store   Store
-	Present Presenter
+	Incidents Incidents // nil: incident operations answer 503
+	Monitor   Monitor
+	Store     Store
+	Present   Presenter
 	// Token is the bearer token; the API is off (every route answers
 	// 404) while it is empty.
 	Token    string
@@ -93,9 +99,41 @@ func New(o Options) *API {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
+	if o.Incidents == nil {
+		o.Incidents = noIncidents{}
+	}
 	a := &API{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
 	a.register()
 	return a
+}
+
+// noIncidents is Options.Incidents when there is no incident engine.
+type noIncidents struct{}
+
+var _ Incidents = noIncidents{}
+
+func (noIncidents) CreateIncident(store.Incident, bool, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
+}
+
+func (noIncidents) EditIncident(uint64, incident.Edit, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
+}
+
+func (noIncidents) PublishIncident(uint64, string, string, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
+}
+
+func (noIncidents) AddUpdate(uint64, string, string, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
+}
+
+func (noIncidents) ResolveIncident(uint64, string, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
+}
+
+func (noIncidents) DiscardIncident(uint64, string) (store.Incident, error) {
+	return store.Incident{}, incident.ErrNoIncidents
 }
 
 // Handler serves every path under /api/admin/, authenticated; mount it

@@ -64,26 +64,26 @@ func openStore(t testing.TB) *store.DB {
 
 // newAdminPublishOn builds the Server of newAdminServer on an open store.
 func newAdminPublishOn(db *store.DB, token string) (*publish.Server, *monitor.Monitor) {
-	mon := testMonitor(db)
-	return mountAdmin(db, mon, token), mon
+	mon, incidents := testMonitor(db)
+	return mountAdmin(db, mon, incidents, token), mon
 }
 
 // testMonitor is a monitor (not running) of one check of one component,
-// web, on db.
-func testMonitor(db *store.DB) *monitor.Monitor {
+// web, and its incident engine, on db.
+func testMonitor(db *store.DB) (*monitor.Monitor, *incident.Engine) {
 	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	spec := monitor.Spec{
 		Checks:     []monitor.Check{{Key: "web/home", ID: "home", Component: "web", Target: tg, Interval: time.Minute, Timeout: time.Second}},
 		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
-		Incidents:  incident.Settings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
-	return monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: db, MaintenanceStore: db})
+	incidents := incident.New(db, incident.Options{Settings: incident.Settings{Language: "en", GroupWindow: 5 * time.Minute}})
+	return monitor.New(spec, monitor.Options{Prober: probe.NotImplemented{}, Incidents: incidents, MaintenanceStore: db}), incidents
 }
 
-// mountAdmin serves the admin API on db and mon beside the public site,
-// as cmd/outpost wires them.
-func mountAdmin(db *store.DB, mon *monitor.Monitor, token string) *publish.Server {
-	api := New(Options{Monitor: mon, Store: db, Token: token, Present: publish.NewPresenter(testPage, mon)})
+// mountAdmin serves the admin API on db, mon and incidents beside the
+// public site, as cmd/outpost wires them.
+func mountAdmin(db *store.DB, mon *monitor.Monitor, incidents *incident.Engine, token string) *publish.Server {
+	api := New(Options{Incidents: incidents, Monitor: mon, Store: db, Token: token, Present: publish.NewPresenter(testPage, mon)})
 	return publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: db,
 		Routes:       map[string]http.Handler{"/api/admin/": api.Handler()},
 		Availability: publish.AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour}, PartialWeight: 0.3},
@@ -280,10 +280,10 @@ func (unlistable) Incidents(func(store.Incident) bool) ([]store.Incident, error)
 // included.
 func TestAdminRoutesReadOnlyWhatTheyNeed(t *testing.T) {
 	db := openStore(t)
-	mon := testMonitor(db)
+	mon, incidents := testMonitor(db)
 	var logs strings.Builder
 	broken := unlistable{db}
-	api := New(Options{Monitor: mon, Store: broken, Token: testToken, Present: publish.NewPresenter(testPage, mon),
+	api := New(Options{Incidents: incidents, Monitor: mon, Store: broken, Token: testToken, Present: publish.NewPresenter(testPage, mon),
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	site := publish.NewServer(publish.ServerOptions{Monitor: mon, Incidents: broken, Page: testPage,
 		Routes: map[string]http.Handler{"/api/admin/": api.Handler()}})

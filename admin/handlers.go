@@ -85,7 +85,7 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	if in.Components != nil {
 		inc.Components = *in.Components
 	}
-	created, err := a.opts.Monitor.CreateIncident(inc, in.Publish, actor(r))
+	created, err := a.opts.Incidents.CreateIncident(inc, in.Publish, actor(r))
 	a.respond(w, r, created, err, http.StatusCreated)
 }
 
@@ -113,7 +113,7 @@ func (a *API) editIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	inc, err := a.opts.Monitor.EditIncident(id, incident.Edit{Name: in.Name, Body: in.Body, Impact: in.Impact,
+	inc, err := a.opts.Incidents.EditIncident(id, incident.Edit{Name: in.Name, Body: in.Body, Impact: in.Impact,
 		Components: in.Components}, actor(r))
 	a.respond(w, r, inc, err, http.StatusOK)
 }
@@ -140,25 +140,25 @@ func (a *API) statusBody(w http.ResponseWriter, r *http.Request, op func(id uint
 
 func (a *API) publish(w http.ResponseWriter, r *http.Request) {
 	a.statusBody(w, r, func(id uint64, in updateInput) (store.Incident, error) {
-		return a.opts.Monitor.PublishIncident(id, in.Status, in.Body, actor(r))
+		return a.opts.Incidents.PublishIncident(id, in.Status, in.Body, actor(r))
 	})
 }
 
 func (a *API) addUpdate(w http.ResponseWriter, r *http.Request) {
 	a.statusBody(w, r, func(id uint64, in updateInput) (store.Incident, error) {
-		return a.opts.Monitor.AddUpdate(id, in.Status, in.Body, actor(r))
+		return a.opts.Incidents.AddUpdate(id, in.Status, in.Body, actor(r))
 	})
 }
 
 func (a *API) resolve(w http.ResponseWriter, r *http.Request) {
 	a.statusBody(w, r, func(id uint64, in updateInput) (store.Incident, error) {
-		return a.opts.Monitor.ResolveIncident(id, in.Body, actor(r))
+		return a.opts.Incidents.ResolveIncident(id, in.Body, actor(r))
 	})
 }
 
 func (a *API) discard(w http.ResponseWriter, r *http.Request) {
 	a.statusBody(w, r, func(id uint64, _ updateInput) (store.Incident, error) {
-		return a.opts.Monitor.DiscardIncident(id, actor(r))
+		return a.opts.Incidents.DiscardIncident(id, actor(r))
 	})
 }
 

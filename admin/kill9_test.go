@@ -44,15 +44,15 @@ func runKill9Child(t *testing.T, dbPath string) {
 			Interval: 50 * time.Millisecond, Timeout: 10 * time.Millisecond, RetryInterval: 50 * time.Millisecond,
 			Thresholds: monitor.Thresholds{FailAfter: 3, RecoverAfter: 2}}},
 		Components: []monitor.Component{{ID: "web", Name: "Website", Checks: []string{"web/home"}}},
-		Incidents:  incident.Settings{Language: "en", GroupWindow: 5 * time.Minute},
 	}
+	incidents := incident.New(db, incident.Options{Settings: incident.Settings{Language: "en", GroupWindow: 5 * time.Minute}})
 	up := probe.ProberFunc(func(context.Context, probe.Target) probe.Result {
 		return probe.Result{Start: time.Now(), Outcome: probe.Up}
 	})
-	mon := monitor.New(spec, monitor.Options{Prober: up, History: db, Incidents: db, MaintenanceStore: db,
+	mon := monitor.New(spec, monitor.Options{Prober: up, History: db, Incidents: incidents, MaintenanceStore: db,
 		TickInterval: 20 * time.Millisecond})
 	go func() { _ = mon.Run(ctx) }() // probes and ticks write to the store while edits are saved
-	s := mountAdmin(db, mon, testToken)
+	s := mountAdmin(db, mon, incidents, testToken)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,8 @@ func (e *Engine) validateIncident(status, impact string, components []string) er
 	if impact != "" && !slices.Contains(impacts, impact) {
 		return fmt.Errorf("%w: impact %q (use none, minor, major or critical)", ErrInvalid, impact)
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	for _, id := range components {
 		if _, ok := e.comps[id]; !ok {
 			return fmt.Errorf("%w: no component with id %q", ErrInvalid, id)
@@ -162,6 +164,11 @@ func (e *Engine) CreateIncident(inc store.Incident, publish bool, actor string) 
 	if err := e.validateIncident(inc.Status, inc.Impact, inc.Components); err != nil {
 		return store.Incident{}, err
 	}
+	return e.stored(func() (store.Incident, error) { return e.create(inc, publish, actor) })
+}
+
+// create stores a manual incident. The caller holds mu.
+func (e *Engine) create(inc store.Incident, publish bool, actor string) (store.Incident, error) {
 	now := e.now()
 	inc.State, inc.Auto, inc.Edited = store.IncidentDraft, false, true
 	inc.CreatedAt, inc.UpdatedAt = now, now
@@ -188,6 +195,26 @@ func (e *Engine) CreateIncident(inc store.Incident, publish bool, actor string) 
 // adminChange applies a person's change and enqueues the notifications of
 // events in the same transaction.
 func (e *Engine) adminChange(id uint64, actor, action string, events []Event, fn func(*store.Incident) error) (store.Incident, error) {
+	return e.stored(func() (store.Incident, error) { return e.update(id, actor, action, events, fn) })
+}
+
+// stored runs write under mu and tells OnChange's function of a change
+// it stored, after releasing mu.
+func (e *Engine) stored(write func() (store.Incident, error)) (store.Incident, error) {
+	inc, err := func() (store.Incident, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return write()
+	}()
+	if err != nil {
+		return store.Incident{}, err
+	}
+	e.changed()
+	return inc, nil
+}
+
+// update stores a person's change of incident id. The caller holds mu.
+func (e *Engine) update(id uint64, actor, action string, events []Event, fn func(*store.Incident) error) (store.Incident, error) {
 	now := e.now()
 	inc, err := e.db.UpdateIncidentWith(id, store.AuditEntry{At: now, Actor: actor, Action: action},
 		func(i *store.Incident) error {

@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -37,6 +39,17 @@ type Settings struct {
 	AutoPublishAfter time.Duration
 	AutoResolveAfter time.Duration
 	RemindAfter      time.Duration
+}
+
+// SettingsFromConfig reads the incident settings of a validated config.
+func SettingsFromConfig(cfg *config.Config) Settings {
+	return Settings{
+		Language:         cfg.Page.Language,
+		GroupWindow:      cfg.Incidents.GroupWindow.D(),
+		AutoPublishAfter: cfg.Incidents.AutoPublishAfter.D(),
+		AutoResolveAfter: cfg.Incidents.AutoResolveAfter.D(),
+		RemindAfter:      cfg.Incidents.RemindAfter.D(),
+	}
 }
 
 // Component is a configured component as drafts name it.
@@ -83,14 +96,20 @@ type Options struct {
 	Logger   *slog.Logger
 }
 
-// Engine drafts incidents from component status and runs their timers.
-// It is not safe for concurrent use; the Monitor serialises calls.
+// Engine drafts incidents from component status, runs their timers and
+// applies the operators' changes. It is safe for concurrent use: one
+// mutex serialises its state and its store writes (bbolt transactions,
+// with the notifications the Notifier renders inside them), and nothing
+// else happens under it. Whoever drives Evaluate calls it in order.
 type Engine struct {
 	db       Store
 	notifier Notifier // nil: nobody is notified
-	settings Settings
 	now      func() time.Time
 	log      *slog.Logger
+
+	mu       sync.Mutex // guards everything below and orders store writes
+	onChange func()     // see OnChange
+	settings Settings
 	comps    map[string]Component
 	// cache holds open incidents and engine drafts resolved within the
 	// group window (which a flapping component reopens instead of
@@ -116,20 +135,49 @@ func New(db Store, o Options) *Engine {
 // SetComponents replaces the components drafts name and admin input may
 // refer to.
 func (e *Engine) SetComponents(comps []Component) {
-	e.comps = make(map[string]Component, len(comps))
+	m := make(map[string]Component, len(comps))
 	for _, c := range comps {
-		e.comps[c.ID] = c
+		m[c.ID] = c
 	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.comps = m
 }
 
-// SetSettings replaces the timers and the language.
+// SetSettings replaces the timers and the language (a reload). Timers
+// may move: the driver of Evaluate asks NextDeadline again.
 func (e *Engine) SetSettings(s Settings) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.settings = s
+}
+
+// OnChange sets f to run after every change an operation (CreateIncident,
+// EditIncident, PublishIncident, AddUpdate, ResolveIncident,
+// DiscardIncident) stored: the incident may need Evaluate soon, and its
+// timers moved. f runs without the engine's lock held and must not
+// block. Changes made by Evaluate are not reported; its caller knows.
+func (e *Engine) OnChange(f func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.onChange = f
+}
+
+// changed runs the OnChange function.
+func (e *Engine) changed() {
+	e.mu.Lock()
+	f := e.onChange
+	e.mu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // Load reads open incidents (and recently auto-resolved drafts) from the
 // store, so a restart in the middle of an outage opens no duplicate.
 func (e *Engine) Load(now time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	incs, err := e.db.Incidents(func(i store.Incident) bool {
 		return i.Open() || e.reopenable(i, now) || (e.suppressing(i) && now.Sub(i.UpdatedAt) < 24*time.Hour)
 	})
@@ -155,6 +203,8 @@ func (e *Engine) reopenable(i store.Incident, now time.Time) bool {
 // (the monitor cannot see) opens nothing and keeps every timer where it
 // is; the monitor reports a component under maintenance as not failing.
 func (e *Engine) Evaluate(now time.Time, views map[string]View, blind bool) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var errs []error
 	if !blind {
 		for _, id := range sortedKeys(views) {

@@ -57,6 +57,8 @@ func (e *Engine) progress(now time.Time, inc store.Incident, views map[string]Vi
 // published incident), or zero when no timer is running. The monitor's
 // tick loop sleeps until then.
 func (e *Engine) NextDeadline(now time.Time) time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	var next time.Time
 	for t := range e.deadlines() {
 		if t.After(now) && (next.IsZero() || t.Before(next)) {
@@ -67,7 +69,7 @@ func (e *Engine) NextDeadline(now time.Time) time.Time {
 }
 
 // deadlines yields the times at which progress may act on a cached
-// incident without any change of state.
+// incident without any change of state. The caller holds mu.
 func (e *Engine) deadlines() iter.Seq[time.Time] {
 	s := e.settings
 	return func(yield func(time.Time) bool) {

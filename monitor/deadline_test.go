@@ -52,7 +52,7 @@ func TestTickSleepsUntilTheNextDeadline(t *testing.T) {
 func TestAdminWriteTicksAtOnce(t *testing.T) {
 	h := newHarness(t, testSpec("en", false))
 	h.m.opts.TickInterval = time.Hour
-	if _, err := h.m.CreateIncident(store.Incident{Name: "Upstream trouble", Components: []string{"web"}}, true, "alice"); err != nil {
+	if _, err := h.engine.CreateIncident(store.Incident{Name: "Upstream trouble", Components: []string{"web"}}, true, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.m.untilNext(h.m.read()); got != 0 {
@@ -85,7 +85,7 @@ func TestTickLoopRunsIncidentTimersOnTime(t *testing.T) {
 		t.Fatalf("auto_publish_after did not fire on time: %+v", inc)
 	}
 	h.clock.Advance(10 * time.Minute)
-	if _, err := h.m.AddUpdate(inc.ID, store.StatusIdentified, "A disk failed.", "alice"); err != nil {
+	if _, err := h.engine.AddUpdate(inc.ID, store.StatusIdentified, "A disk failed.", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	updated := h.clock.Monotonic()

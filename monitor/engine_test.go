@@ -47,14 +47,16 @@ func (h *fakeHistory) stateAt(subj store.Subject, t time.Time) (store.State, boo
 }
 
 // harness runs a Monitor without its goroutines: the test feeds results
-// and ticks with a fake clock. Incidents go to a real store.
+// and ticks with a fake clock. Incidents go to a real store through a
+// real engine.
 type harness struct {
 	t        *testing.T
 	clock    *fakeClock
 	hist     *fakeHistory
 	db       *store.DB
 	m        *Monitor
-	spec     Spec
+	engine   *incident.Engine
+	spec     testSetup
 	notifier incident.Notifier
 	observer Observer       // nil: none
 	delays   DelayEstimator // nil: the sampler, never started here
@@ -65,7 +67,13 @@ type harness struct {
 
 var t0 = time.Date(2026, 11, 24, 3, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, spec Spec) *harness {
+// testSetup is a spec and the incident engine's settings.
+type testSetup struct {
+	Spec
+	Incidents incident.Settings
+}
+
+func newHarness(t *testing.T, spec testSetup) *harness {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
@@ -88,7 +96,8 @@ func (h *harness) restart() {
 		}
 		return probe.Result{Outcome: probe.Up}
 	})
-	h.m = New(h.spec, Options{Prober: prober, History: h.hist, Incidents: h.db, MaintenanceStore: h.db,
+	h.engine = incident.New(h.db, incident.Options{Settings: h.spec.Incidents, Notifier: h.notifier, Now: h.clock.Now, Logger: h.logger})
+	h.m = New(h.spec.Spec, Options{Prober: prober, History: h.hist, Incidents: h.engine, MaintenanceStore: h.db,
 		Notifier: h.notifier, Clock: h.clock, Observer: h.observer, Logger: h.logger, Delays: h.delays})
 	if err := h.m.start(); err != nil {
 		h.t.Fatal(err)
@@ -153,14 +162,14 @@ func (h *harness) only() store.Incident {
 	return incs[0]
 }
 
-func testSpec(lang string, selfCheck bool) Spec {
+func testSpec(lang string, selfCheck bool) testSetup {
 	tg, _ := probe.ParseTarget("tcp://127.0.0.1:1")
 	mk := func(comp, id string) Check {
 		return Check{Key: comp + "/" + id, ID: id, Component: comp, Target: tg, Interval: 30 * time.Second,
 			Timeout: 10 * time.Second, RetryInterval: 5 * time.Second, Thresholds: Thresholds{FailAfter: 3, RecoverAfter: 2},
 			Fingerprint: "v1"}
 	}
-	spec := specOf(mk("telephony", "sip-udp"), mk("telephony", "sip-tls"), mk("web", "home"))
+	spec := testSetup{Spec: specOf(mk("telephony", "sip-udp"), mk("telephony", "sip-tls"), mk("web", "home"))}
 	spec.Components[0].Name, spec.Components[0].Description = "Telephony", "Calls and SIP trunks"
 	spec.Components[1].Name = "Website"
 	spec.Incidents = incident.Settings{Language: lang, GroupWindow: 5 * time.Minute, RemindAfter: 30 * time.Minute}
@@ -447,7 +456,7 @@ func TestReloadKeepsUnchangedChecks(t *testing.T) {
 	spec := testSpec("en", false)
 	spec.Checks[0].Fingerprint = "v2" // sip-udp changed
 	spec.Checks = spec.Checks[:len(spec.Checks)]
-	h.m.Reload(spec)
+	h.m.Reload(spec.Spec)
 	snap := h.m.Snapshot()
 	if snap[0].State != StateUnknown {
 		t.Errorf("changed check kept state %s", snap[0].State)
@@ -458,7 +467,7 @@ func TestReloadKeepsUnchangedChecks(t *testing.T) {
 	removed := testSpec("en", false)
 	removed.Checks = removed.Checks[:2]
 	removed.Components = removed.Components[:1]
-	h.m.Reload(removed)
+	h.m.Reload(removed.Spec)
 	if n := len(h.m.Snapshot()); n != 2 {
 		t.Errorf("after removing a check: %d checks", n)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/outpost-status/outpost/incident"
@@ -35,15 +36,16 @@ type History interface {
 // Options configure a Monitor. Only Prober is required.
 type Options struct {
 	Prober    probe.Prober
-	Sink      ResultSink     // nil: results are not stored
-	Observer  Observer       // nil: no metrics
-	History   History        // nil: no intervals
-	Incidents incident.Store // nil: no incident engine
+	Sink      ResultSink // nil: results are not stored
+	Observer  Observer   // nil: no metrics
+	History   History    // nil: no intervals
+	Incidents Incidents  // nil: no incident engine
 	// MaintenanceStore keeps windows added through the admin API; nil
 	// allows configured windows only.
 	MaintenanceStore MaintenanceStore
-	// Notifier renders notifications, enqueued with the incident and
-	// maintenance changes that cause them; nil notifies nobody.
+	// Notifier renders the announcements of maintenance windows, enqueued
+	// with the changes that cause them; nil notifies nobody. (The
+	// incident engine has its own.)
 	Notifier incident.Notifier
 	Clock    Clock // default SystemClock
 	// Delays estimates waits for a CPU during probes; default a sampler
@@ -70,7 +72,6 @@ type Spec struct {
 	Components  []Component
 	Maintenance []MaintenanceWindow
 	SelfCheck   SelfCheck
-	Incidents   incident.Settings
 }
 
 // entry is one check and its state.
@@ -88,12 +89,12 @@ type Monitor struct {
 	// evalMu serialises evaluation and the writes that follow from it
 	// (intervals, incidents), so they reach the store in order.
 	evalMu    sync.Mutex
-	incidents *incident.Engine
+	incidents Incidents // Options.Incidents
 	self      *selfChecker
 	lastErr   string
 	seen      reading       // the last look at the clocks (checkClock)
 	beat      time.Duration // monotonic reading of the last heartbeat
-	tickSoon  bool          // tick at once (tickNow)
+	tickSoon  atomic.Bool   // tick at once (tickNow)
 	rearm     chan struct{} // wakes the tick loop to plan again (replan)
 	sampler   *schedSampler // the default Delays, run by Run; nil if injected
 
@@ -139,8 +140,8 @@ func New(spec Spec, o Options) *Monitor {
 		rearm: make(chan struct{}, 1), sampler: sampler}
 	m.seen = m.read()
 	if o.Incidents != nil {
-		m.incidents = incident.New(o.Incidents, incident.Options{Settings: spec.Incidents,
-			Components: incidentComponents(spec.Components), Notifier: o.Notifier, Now: o.Clock.Now, Logger: o.Logger})
+		m.incidents = o.Incidents
+		m.incidents.OnChange(m.tickNow)
 	}
 	m.self = newSelfChecker(o.Prober, o.Clock, spec.SelfCheck)
 	m.apply(spec)

@@ -95,24 +95,24 @@ func TestAdminEnqueuesEvents(t *testing.T) {
 		{"engine draft", func() error { h.fail("web/home", 3); id = h.only().ID; return nil }, []string{"draft_opened 1 engine"}},
 		{"edit tells nobody", func() error {
 			name := "Slow"
-			_, err := h.m.EditIncident(id, incident.Edit{Name: &name}, "alice")
+			_, err := h.engine.EditIncident(id, incident.Edit{Name: &name}, "alice")
 			return err
 		}, []string{}},
-		{"publish", func() error { _, err := h.m.PublishIncident(id, "", "", "alice"); return err }, []string{"incident_published 1 alice"}},
-		{"update", func() error { _, err := h.m.AddUpdate(id, store.StatusMonitoring, "Fixed", "bob"); return err },
+		{"publish", func() error { _, err := h.engine.PublishIncident(id, "", "", "alice"); return err }, []string{"incident_published 1 alice"}},
+		{"update", func() error { _, err := h.engine.AddUpdate(id, store.StatusMonitoring, "Fixed", "bob"); return err },
 			[]string{"incident_updated 1 bob"}},
-		{"update to resolved", func() error { _, err := h.m.AddUpdate(id, store.StatusResolved, "Done", "bob"); return err },
+		{"update to resolved", func() error { _, err := h.engine.AddUpdate(id, store.StatusResolved, "Done", "bob"); return err },
 			[]string{"incident_resolved 1 bob"}},
 		{"manual draft", func() error {
-			_, err := h.m.CreateIncident(store.Incident{Name: "Manual", Components: []string{"web"}}, false, "carol")
+			_, err := h.engine.CreateIncident(store.Incident{Name: "Manual", Components: []string{"web"}}, false, "carol")
 			return err
 		}, []string{"draft_opened 2 carol"}},
-		{"discard tells nobody", func() error { _, err := h.m.DiscardIncident(2, "carol"); return err }, []string{}},
+		{"discard tells nobody", func() error { _, err := h.engine.DiscardIncident(2, "carol"); return err }, []string{}},
 		{"manual published", func() error {
-			_, err := h.m.CreateIncident(store.Incident{Name: "Manual", Components: []string{"web"}}, true, "carol")
+			_, err := h.engine.CreateIncident(store.Incident{Name: "Manual", Components: []string{"web"}}, true, "carol")
 			return err
 		}, []string{"incident_published 3 carol"}},
-		{"resolve", func() error { _, err := h.m.ResolveIncident(3, "Fine again", "carol"); return err }, []string{"incident_resolved 3 carol"}},
+		{"resolve", func() error { _, err := h.engine.ResolveIncident(3, "Fine again", "carol"); return err }, []string{"incident_resolved 3 carol"}},
 		{"maintenance", func() error {
 			_, err := h.m.AddMaintenance(MaintenanceWindow{Components: []string{"web"}, Start: t0.Add(24 * time.Hour),
 				End: t0.Add(25 * time.Hour), Title: "Upgrade"}, "dave")
@@ -124,7 +124,7 @@ func TestAdminEnqueuesEvents(t *testing.T) {
 			return err
 		}, []string{}},
 		{"refused change tells nobody", func() error {
-			if _, err := h.m.PublishIncident(3, "", "", "eve"); err == nil {
+			if _, err := h.engine.PublishIncident(3, "", "", "eve"); err == nil {
 				return fmt.Errorf("publishing a resolved incident succeeded")
 			}
 			return nil

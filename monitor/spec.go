@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/outpost-status/outpost/config"
-	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/probe"
 )
 
@@ -17,13 +16,7 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	spec := Spec{Checks: checks, Incidents: incident.Settings{
-		Language:         cfg.Page.Language,
-		GroupWindow:      cfg.Incidents.GroupWindow.D(),
-		AutoPublishAfter: cfg.Incidents.AutoPublishAfter.D(),
-		AutoResolveAfter: cfg.Incidents.AutoResolveAfter.D(),
-		RemindAfter:      cfg.Incidents.RemindAfter.D(),
-	}}
+	spec := Spec{Checks: checks}
 	for _, comp := range cfg.Components {
 		c := Component{ID: comp.ID, Name: comp.Name, Description: comp.Description}
 		for _, ch := range comp.Checks {
@@ -56,6 +49,9 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 // apply installs spec: checks whose key and fingerprint are unchanged keep
 // their state, removed ones are forgotten, new ones start unknown.
 func (m *Monitor) apply(spec Spec) {
+	if m.incidents != nil { // not under mu: the engine may be writing
+		m.incidents.SetComponents(incidentComponents(spec.Components))
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	defer m.versions.stateChanged()
@@ -80,10 +76,6 @@ func (m *Monitor) apply(spec Spec) {
 		if !known[id] {
 			delete(m.compStatus, id)
 		}
-	}
-	if m.incidents != nil {
-		m.incidents.SetComponents(incidentComponents(spec.Components))
-		m.incidents.SetSettings(spec.Incidents)
 	}
 	m.self.setSpec(spec.SelfCheck)
 }

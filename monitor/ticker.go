@@ -71,7 +71,7 @@ func (m *Monitor) plan() (wait, due time.Duration) {
 // happened at the tick then or waits for a change of state, which
 // evaluates anyway. The caller holds evalMu.
 func (m *Monitor) untilNext(now reading) time.Duration {
-	if m.tickSoon {
+	if m.tickSoon.Load() {
 		return 0
 	}
 	wait := m.opts.TickInterval - (now.mono - m.beat)
@@ -103,9 +103,9 @@ func (m *Monitor) replan() {
 // tickNow makes the tick loop tick at once, as it did within a second
 // when it ticked every second: an admin write may leave an incident that
 // the engine should look at (a component added, an impact to raise). The
-// caller holds evalMu.
+// incident engine calls it (OnChange) after such a write, holding no lock.
 func (m *Monitor) tickNow() {
-	m.tickSoon = true
+	m.tickSoon.Store(true)
 	m.replan()
 }
 
@@ -122,7 +122,7 @@ func (m *Monitor) tick(now reading, late time.Duration) {
 	if late > lateTick {
 		m.log.Warn("tick ran late", "late", late)
 	}
-	m.tickSoon = false
+	m.tickSoon.Store(false) // a write after this is seen by this tick or wakes the next
 	m.checkClock(now)
 	m.evaluateAll(now.wall, true)
 	if now.mono-m.beat >= m.opts.TickInterval {

@@ -119,8 +119,8 @@ func benchDetection(ctx context.Context, n int, dir string) (map[string]any, err
 		spec.Components = append(spec.Components, monitor.Component{ID: id, Name: id, Checks: []string{key}})
 	}
 	// group_window 0 so every component gets (and is measured by) its own draft.
-	spec.Incidents = incident.Settings{Language: "en", GroupWindow: 0, RemindAfter: 30 * time.Minute}
-	m := monitor.New(spec, monitor.Options{Prober: probe.NewHTTP(probe.HTTPConfig{}), Incidents: db})
+	incidents := incident.New(db, incident.Options{Settings: incident.Settings{Language: "en", GroupWindow: 0, RemindAfter: 30 * time.Minute}})
+	m := monitor.New(spec, monitor.Options{Prober: probe.NewHTTP(probe.HTTPConfig{}), Incidents: incidents})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { _ = m.Run(runCtx) }()

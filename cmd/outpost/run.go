@@ -84,21 +84,22 @@ func cmdRun(ctx context.Context, args []string, env func(string) string, stderr 
 
 // app is the wired daemon.
 type app struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	db     *store.DB
-	writer *store.Writer
-	mon    *monitor.Monitor
-	srv    *publish.Server
-	hub    *notifyHub
+	cfg       *config.Config
+	log       *slog.Logger
+	db        *store.DB
+	writer    *store.Writer
+	mon       *monitor.Monitor
+	incidents *incident.Engine
+	srv       *publish.Server
+	hub       *notifyHub
 	// channels are the configured notification channels, started by run.
 	channels []notify.Channel
 }
 
-// daemon wires store → probers → monitor → notify → publish and runs them
-// until ctx ends. Shutdown order: stop serving and probing (probes in
-// flight drain), then notification delivery, then flush the store, then
-// close the database.
+// daemon wires store → probers → incidents → monitor → notify → publish
+// and runs them until ctx ends. Shutdown order: stop serving and probing
+// (probes in flight drain), then notification delivery, then flush the
+// store, then close the database.
 func daemon(ctx context.Context, cfg *config.Config, reload func() (*config.Config, error), log *slog.Logger) (err error) {
 	db, err := store.Open(filepath.Join(cfg.DataDir, store.FileName), store.Options{Location: cfg.Page.Location})
 	if err != nil {
@@ -136,8 +137,9 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
+	a.incidents = incident.New(a.db, incident.Options{Settings: incident.SettingsFromConfig(cfg), Notifier: notifier, Logger: a.log})
 	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: m,
-		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.db, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log})
+		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.incidents, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log})
 	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db),
 		metrics.NewAvailabilityCollector(a.mon, metrics.AvailabilityOptions{
 			History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}, nil)} {
@@ -148,7 +150,7 @@ func (a *app) build() error {
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	page := publish.PageInfo{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
-	adminAPI := admin.New(admin.Options{Monitor: a.mon, Store: a.db, Token: token.Reveal(),
+	adminAPI := admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
 		Present: publish.NewPresenter(page, a.mon), Location: cfg.Page.Location, Logger: a.log})
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes: map[string]http.Handler{"/api/admin/": adminAPI.Handler()}, Availability: availability, Page: page})
@@ -198,7 +200,7 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
-	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, func(cfg *config.Config) error { return a.hub.reload(notifyCtx, cfg) }, a.log)
+	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.incidents, func(cfg *config.Config) error { return a.hub.reload(notifyCtx, cfg) }, a.log)
 	// publish.static_dir: keep a static export of the public site there.
 	staticDone := make(chan struct{})
 	if dir := a.cfg.Publish.StaticDir; dir != "" {
@@ -236,11 +238,12 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 }
 
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
-// rejected and the running configuration kept. Checks, components and
-// incident settings go to the monitor; a changed notify or page section
-// to reloadNotify.
+// rejected and the running configuration kept. Incident settings go to
+// the incident engine, checks and components to the monitor (which tells
+// the engine the components); a changed notify or page section to
+// reloadNotify.
 func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*config.Config, error), mon *monitor.Monitor,
-	reloadNotify func(*config.Config) error, log *slog.Logger) {
+	incidents *incident.Engine, reloadNotify func(*config.Config) error, log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -261,7 +264,8 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 			log.Error("configuration reload rejected; keeping the running configuration", "err", err)
 			continue
 		}
-		mon.Reload(spec)
+		incidents.SetSettings(incident.SettingsFromConfig(cfg))
+		mon.Reload(spec) // evaluates, and plans the tick for the engine's timers as they now are
 		if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
 			log.Warn("listen and data_dir changes take effect only after a restart")
 		}
