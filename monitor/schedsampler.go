@@ -45,8 +45,13 @@ const (
 //     several. Reading it costs 1.9 µs, twice per probe.
 //
 // The pipe sampler's sums were 1.2-3.7 s for those probes (54-100% of the
-// inflation); it costs nothing while no probe is in flight, and about a
-// write, a read and two wake-ups per samplePeriod while some are.
+// inflation). It costs nothing while no probe is in flight: a probe shorter
+// than samplePeriod (most, on an idle monitor) stops the timer before it
+// fires, and 20 probes a minute cost the same with or without it. While
+// probes are in flight it costs a write, a read and two wake-ups per
+// samplePeriod: 0.4 ms of CPU per sample in an otherwise idle process on
+// this machine (where a bare timer's wake-up costs 0.23 ms), less in a
+// busy one, whose threads are awake anyway.
 //
 // It measures the real scheduler with the real clock, on purpose: a fake
 // clock cannot be starved. Tests of the monitor inject a DelayEstimator.
