@@ -237,33 +237,6 @@ func TestOutageOpensOneDraft(t *testing.T) {
 	h.only()
 }
 
-func TestComponentsWithinGroupWindowShareIncident(t *testing.T) {
-	h := newHarness(t, testSpec("de", false))
-	h.fail("telephony/sip-udp", 3)
-	h.clock.Advance(2 * time.Minute)
-	h.fail("web/home", 3)
-	inc := h.only()
-	if len(inc.Components) != 2 || inc.Impact != "major" {
-		t.Fatalf("components %v impact %s", inc.Components, inc.Impact)
-	}
-	if inc.Name != "Telephony und Website nicht verfügbar" {
-		t.Errorf("German title = %q", inc.Name)
-	}
-}
-
-func TestComponentsAfterGroupWindowGetOwnIncident(t *testing.T) {
-	h := newHarness(t, testSpec("sv", false))
-	h.fail("telephony/sip-udp", 3)
-	h.clock.Advance(6 * time.Minute)
-	h.fail("web/home", 3)
-	if n := len(h.incidents()); n != 2 {
-		t.Fatalf("got %d incidents, want 2", n)
-	}
-	if name := h.incidents()[0].Name; name != "Website är inte tillgängligt" {
-		t.Errorf("Swedish title = %q", name)
-	}
-}
-
 func TestBlindMonitorOpensNothingAndCountsUnknown(t *testing.T) {
 	h := newHarness(t, testSpec("en", true))
 	h.pass("web/home", 1)
@@ -310,16 +283,6 @@ func TestMaintenanceOpensNothing(t *testing.T) {
 	}
 }
 
-func TestDraftRecoveredBeforePublicationIsKeptResolved(t *testing.T) {
-	h := newHarness(t, testSpec("en", false))
-	h.fail("web/home", 3)
-	h.pass("web/home", 2)
-	inc := h.only()
-	if inc.State != store.IncidentResolved || inc.Public() {
-		t.Errorf("recovered draft: state %s public %v", inc.State, inc.Public())
-	}
-}
-
 func TestFlappingOpensAtMostOneIncident(t *testing.T) {
 	spec := testSpec("en", false)
 	for i := range spec.Checks {
@@ -341,87 +304,6 @@ func TestFlappingOpensAtMostOneIncident(t *testing.T) {
 	}
 	if n := len(h2.incidents()); n != 0 {
 		t.Fatalf("flapping with fail_after 3 opened %d incidents", n)
-	}
-}
-
-func TestRecoveryProposesResolutionAndAutoResolve(t *testing.T) {
-	spec := testSpec("en", false)
-	spec.Incidents.AutoPublishAfter = 2 * time.Minute
-	spec.Incidents.AutoResolveAfter = 10 * time.Minute
-	h := newHarness(t, spec)
-	h.fail("web/home", 3)
-	h.wait(time.Minute)
-	if inc := h.only(); inc.State != store.IncidentDraft {
-		t.Fatalf("published before auto_publish_after: %s", inc.State)
-	}
-	h.wait(2 * time.Minute)
-	inc := h.only()
-	if inc.State != store.IncidentPublished || inc.Status != store.StatusInvestigating || len(inc.Updates) != 1 {
-		t.Fatalf("after auto_publish_after: %+v", inc)
-	}
-	h.pass("web/home", 2)
-	inc = h.only()
-	last := inc.Updates[len(inc.Updates)-1]
-	if inc.State != store.IncidentPublished || !last.Draft || last.Status != store.StatusResolved ||
-		!strings.Contains(last.Body, "working normally again") {
-		t.Fatalf("no proposed resolution: %+v", inc)
-	}
-	h.wait(5 * time.Minute)
-	if h.only().State != store.IncidentPublished {
-		t.Fatal("resolved before auto_resolve_after")
-	}
-	h.wait(6 * time.Minute)
-	inc = h.only()
-	if inc.State != store.IncidentResolved || inc.Updates[len(inc.Updates)-1].Draft {
-		t.Fatalf("after auto_resolve_after: %+v", inc)
-	}
-}
-
-func TestRelapseWithdrawsProposal(t *testing.T) {
-	spec := testSpec("en", false)
-	spec.Incidents.AutoPublishAfter = time.Second
-	h := newHarness(t, spec)
-	h.fail("web/home", 3)
-	h.wait(time.Minute)
-	h.pass("web/home", 2)
-	h.fail("web/home", 3)
-	inc := h.only()
-	for _, u := range inc.Updates {
-		if u.Draft {
-			t.Errorf("draft update left after relapse: %+v", u)
-		}
-	}
-	if !inc.RecoveredAt.IsZero() || inc.State != store.IncidentPublished {
-		t.Errorf("after relapse: %+v", inc)
-	}
-}
-
-func TestReminders(t *testing.T) {
-	spec := testSpec("en", false)
-	spec.Incidents.AutoPublishAfter = time.Second
-	h := newHarness(t, spec)
-	h.fail("web/home", 3)
-	h.wait(time.Minute) // auto-published
-	h.wait(20 * time.Minute)
-	if !h.only().RemindedAt.IsZero() {
-		t.Fatal("reminded before remind_after")
-	}
-	h.wait(15 * time.Minute)
-	first := h.only().RemindedAt
-	if first.IsZero() {
-		t.Fatal("no reminder after remind_after")
-	}
-	h.wait(10 * time.Minute)
-	if !h.only().RemindedAt.Equal(first) {
-		t.Error("reminded again before another remind_after")
-	}
-	audit, _ := h.db.Audit(0)
-	actions := map[string]int{}
-	for _, a := range audit {
-		actions[a.Action]++
-	}
-	if actions["open"] != 1 || actions["publish"] != 1 || actions["remind"] != 1 {
-		t.Errorf("audit actions = %v", actions)
 	}
 }
 
