@@ -226,12 +226,19 @@ func TestRecoveryProposesResolutionAndAutoResolve(t *testing.T) {
 	}
 }
 
-func TestRelapseWithdrawsProposal(t *testing.T) {
+// newPublished is a harness whose web outage auto_publish_after
+// published a minute ago.
+func newPublished(t *testing.T) *harness {
 	s := testSettings("en")
 	s.AutoPublishAfter = time.Second
 	h := newHarness(t, s, nil)
 	h.fail("web", true)
 	h.wait(time.Minute)
+	return h
+}
+
+func TestRelapseWithdrawsProposal(t *testing.T) {
+	h := newPublished(t)
 	h.recover("web")
 	h.now = h.now.Add(time.Minute)
 	h.fail("web", true)
@@ -247,11 +254,7 @@ func TestRelapseWithdrawsProposal(t *testing.T) {
 }
 
 func TestReminders(t *testing.T) {
-	s := testSettings("en")
-	s.AutoPublishAfter = time.Second
-	h := newHarness(t, s, nil)
-	h.fail("web", true)
-	h.wait(time.Minute) // auto-published
+	h := newPublished(t) // auto-published
 	h.wait(20 * time.Minute)
 	if !h.only().RemindedAt.IsZero() {
 		t.Fatal("reminded before remind_after")

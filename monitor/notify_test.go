@@ -11,32 +11,23 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// echoNotifier turns every notice into one message on channel "all",
-// public events of drafts included: the engine must drop those itself.
-type echoNotifier struct{}
+// maintenanceEcho turns each maintenance notice into one message on
+// channel "all" (incident events: package incident's tests).
+type maintenanceEcho struct{}
 
-func (echoNotifier) Messages(n incident.Notice) []store.OutboxMessage {
-	key := fmt.Sprintf("%s-%d-%d-%d", n.Event, n.Incident.ID, len(n.Incident.Updates), n.At.Unix())
-	text := fmt.Sprintf("%s %d %s", n.Event, n.Incident.ID, n.Actor)
-	if n.Maintenance != nil {
-		text = fmt.Sprintf("%s %s %v", n.Event, n.Maintenance.Title, n.Names)
+func (maintenanceEcho) Messages(n incident.Notice) []store.OutboxMessage {
+	if n.Maintenance == nil {
+		return nil
 	}
-	if n.After > 0 {
-		text += " after " + n.After.String()
-	}
-	return []store.OutboxMessage{{Key: key, Channel: "all", Event: string(n.Event), Text: text, CreatedAt: n.At}}
+	return []store.OutboxMessage{{Key: fmt.Sprintf("%s-%s", n.Event, n.Maintenance.ID), Channel: "all", Event: string(n.Event),
+		Text: fmt.Sprintf("%s %s %v", n.Event, n.Maintenance.Title, n.Names), CreatedAt: n.At}}
 }
 
-func newNotifyHarness(t *testing.T, s incident.Settings) *harness {
+// newNotifyHarness is a harness of spec whose notifier is maintenanceEcho.
+func newNotifyHarness(t *testing.T, spec testSetup) *harness {
 	t.Helper()
-	spec := testSpec("en", false)
-	spec.Incidents = s
-	db, err := store.Open(t.TempDir()+"/"+store.FileName, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, clock: &fakeClock{now: t0}, hist: &fakeHistory{}, db: db, spec: spec, notifier: echoNotifier{}}
+	h := newHarness(t, spec)
+	h.notifier = maintenanceEcho{}
 	h.restart()
 	return h
 }
@@ -64,13 +55,7 @@ func TestConfiguredMaintenanceIsAnnounced(t *testing.T) {
 		{ID: "config-future", Components: []string{"telephony"}, Start: t0.Add(24 * time.Hour), End: t0.Add(26 * time.Hour), Title: "SBC upgrade"},
 		{ID: "config-past", Components: []string{"web"}, Start: t0.Add(-48 * time.Hour), End: t0.Add(-47 * time.Hour), Title: "CMS update"},
 	}
-	db, err := store.Open(t.TempDir()+"/"+store.FileName, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, clock: &fakeClock{now: t0}, hist: &fakeHistory{}, db: db, spec: spec, notifier: echoNotifier{}}
-	h.restart()
+	h := newNotifyHarness(t, spec)
 	got := h.told()
 	if len(got) != 1 || !strings.Contains(got[0], "maintenance_scheduled SBC upgrade") {
 		t.Errorf("announcements at start = %q, want only the future window", got)
@@ -80,7 +65,7 @@ func TestConfiguredMaintenanceIsAnnounced(t *testing.T) {
 // Maintenance windows added at run time are announced to the public,
 // unless they have ended. (Incident events: package incident.)
 func TestAddedMaintenanceIsAnnounced(t *testing.T) {
-	h := newNotifyHarness(t, incident.Settings{Language: "en", GroupWindow: 5 * time.Minute})
+	h := newNotifyHarness(t, testSpec("en", false))
 	steps := []struct {
 		name string
 		w    MaintenanceWindow
