@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"path/filepath"
@@ -305,5 +306,42 @@ func TestWriterQueuesTransitionsInOrder(t *testing.T) {
 	}
 	if len(dst.ts) != 3 || dst.ts[1].State != StateDown || !dst.ts[2].At.Equal(at.Add(2*time.Second)) {
 		t.Errorf("transitions written: %+v", dst.ts)
+	}
+}
+
+// TestWriterRunWritesWhatArrivesWhileIdle: Run sleeps while nothing is
+// queued (no ticker), yet a result that arrives later is written, and one
+// whose write fails is written once the disk recovers.
+func TestWriterRunWritesWhatArrivesWhileIdle(t *testing.T) {
+	dst := &flakyWriter{}
+	w := NewWriter(dst, WriterOptions{FlushInterval: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting: %s (stats %+v)", what, w.Stats())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	written := func(n uint64) { waitFor("results written", func() bool { return w.Stats().Written >= n }) }
+	w.Add(Result{Check: "c", Time: time.Unix(1000, 0), Outcome: OutcomeUp})
+	written(1)
+	dst.mu.Lock()
+	dst.failing = true
+	dst.mu.Unlock()
+	w.Add(Result{Check: "c", Time: time.Unix(1001, 0), Outcome: OutcomeUp})
+	waitFor("a retry without new results", func() bool { return w.Stats().Failures >= 2 })
+	dst.mu.Lock()
+	dst.failing = false
+	dst.mu.Unlock()
+	written(2)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("final flush: %v", err)
 	}
 }

@@ -37,7 +37,7 @@ type WriterStats struct {
 }
 
 // Writer batches probe results and writes them at most FlushInterval
-// apart, so that probing never waits for the disk. When a write fails
+// after they arrive, so that probing never waits for the disk. When a write fails
 // (disk full, I/O error) the batch stays queued and is retried on the next
 // flush; probing goes on.
 type Writer struct {
@@ -51,6 +51,8 @@ type Writer struct {
 	lastErr string
 	// transitions wait for the next flush, in order (see AddTransitions).
 	transitions []Transition
+	// kick tells Run that something was queued.
+	kick chan struct{}
 
 	flushMu  sync.Mutex // one flush at a time
 	written  atomic.Uint64
@@ -74,7 +76,15 @@ func NewWriter(dst ResultWriter, o WriterOptions) *Writer {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Writer{dst: dst, opts: o, log: o.Logger}
+	return &Writer{dst: dst, opts: o, log: o.Logger, kick: make(chan struct{}, 1)}
+}
+
+// wake tells Run that something waits to be written.
+func (w *Writer) wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Add queues r for the next flush. It never blocks.
@@ -97,21 +107,44 @@ func (w *Writer) Add(r Result) {
 		w.dropped.Add(uint64(over))
 	}
 	w.mu.Unlock()
+	w.wake()
 }
 
-// Run flushes every FlushInterval until ctx ends, then flushes once more
-// and returns the error of that final flush.
+// Run writes what is queued at most FlushInterval after it was queued,
+// until ctx ends, then flushes once more and returns the error of that
+// final flush. It sleeps while nothing is queued: a ticker here woke an
+// idle daemon every second for nothing (0.013 CPU-seconds a minute, most
+// of the idle cost of a small configuration).
 func (w *Writer) Run(ctx context.Context) error {
-	t := time.NewTicker(w.opts.FlushInterval)
-	defer t.Stop()
+	timer := time.NewTimer(w.opts.FlushInterval)
+	defer timer.Stop()
+	armed := true // a first flush after start-up writes anything queued before Run
 	for {
 		select {
 		case <-ctx.Done():
 			return w.Flush()
-		case <-t.C:
-			_ = w.Flush() // logged and counted inside; the batch is retried next tick
+		case <-w.kick:
+			if !armed {
+				timer.Reset(w.opts.FlushInterval)
+				armed = true
+			}
+		case <-timer.C:
+			armed = false
+			_ = w.Flush() // logged and counted inside
+			if w.queued() {
+				// A failed write stays queued: retry after another interval.
+				timer.Reset(w.opts.FlushInterval)
+				armed = true
+			}
 		}
 	}
+}
+
+// queued reports whether results or transitions wait to be written.
+func (w *Writer) queued() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending) > 0 || len(w.transitions) > 0
 }
 
 // Flush writes everything queued, in transactions of at most MaxBatch.
@@ -141,6 +174,7 @@ func (w *Writer) AddTransitions(ts []Transition) {
 		w.dropped.Add(uint64(over))
 	}
 	w.mu.Unlock()
+	w.wake()
 }
 
 func (w *Writer) flushTransitions() error {
