@@ -30,6 +30,10 @@ type ResultJSON struct {
 	Message         string             `json:"message,omitempty"`
 	Details         probe.Details      `json:"details"`
 	Phases          map[string]float64 `json:"phases_seconds,omitempty"`
+	// SchedDelaySeconds is how long, at most, outpost itself waited for a
+	// CPU during the probe (absent when it did not): time that is not the
+	// target's, and that grading took off the duration.
+	SchedDelaySeconds float64 `json:"sched_delay_seconds,omitempty"`
 }
 
 type checksDoc struct {
@@ -63,7 +67,7 @@ func checkToJSON(c monitor.CheckStatus) checkJSON {
 // API and `outpost probe -json`.
 func ResultToJSON(r probe.Result) *ResultJSON {
 	out := &ResultJSON{Time: r.Start.UTC(), DurationSeconds: r.Duration.Seconds(), Outcome: string(r.Outcome),
-		Class: string(r.Class), Message: r.Message, Details: r.Details}
+		Class: string(r.Class), Message: r.Message, Details: r.Details, SchedDelaySeconds: r.SchedDelay.Seconds()}
 	if len(r.Phases) > 0 {
 		out.Phases = make(map[string]float64, len(r.Phases))
 		for _, p := range r.Phases {

@@ -102,6 +102,13 @@ func TestChecksJSON(t *testing.T) {
 	if last["outcome"] != "down" || last["class"] != "status" || last["duration_seconds"] != 1.5 {
 		t.Errorf("last_result = %v", last)
 	}
+	if _, ok := last["sched_delay_seconds"]; ok {
+		t.Errorf("last_result of a probe that waited for no CPU has sched_delay_seconds: %v", last)
+	}
+	starved := ResultToJSON(probe.Result{Outcome: probe.Up, Duration: 2400 * time.Millisecond, SchedDelay: 900 * time.Millisecond})
+	if starved.SchedDelaySeconds != 0.9 {
+		t.Errorf("sched_delay_seconds = %v, want 0.9", starved.SchedDelaySeconds)
+	}
 	if sip := doc.Checks[1]; sip["state"] != "unknown" || sip["since"] != nil || sip["last_result"] != nil || sip["type"] != "sips" {
 		t.Errorf("unknown check = %v", sip)
 	}
