@@ -42,7 +42,7 @@ func (e *Engine) progress(now time.Time, inc store.Incident, views map[string]Vi
 			func(i *store.Incident) { publishIncident(i, store.StatusInvestigating, "", actorAuto, now) }, now,
 			EventAutoPublished, EventIncidentPublished)
 	case inc.State == store.IncidentPublished && e.settings.RemindAfter > 0 &&
-		now.Sub(latest(inc.LastPublishedUpdate(), inc.RemindedAt)) >= e.settings.RemindAfter:
+		now.Sub(store.Latest(inc.LastPublishedUpdate(), inc.RemindedAt)) >= e.settings.RemindAfter:
 		e.log.Warn("published incident has no update; post one", "incident", inc.ID,
 			"since", inc.LastPublishedUpdate().UTC().Format(time.RFC3339))
 		return e.change(inc.ID, actorEngine, "remind", "no update for "+e.settings.RemindAfter.String(),
@@ -79,7 +79,7 @@ func (e *Engine) deadlines() iter.Seq[time.Time] {
 			case store.IncidentDraft:
 				ts[0] = after(inc.CreatedAt, s.AutoPublishAfter)
 			case store.IncidentPublished:
-				ts[0] = after(latest(inc.LastPublishedUpdate(), inc.RemindedAt), s.RemindAfter)
+				ts[0] = after(store.Latest(inc.LastPublishedUpdate(), inc.RemindedAt), s.RemindAfter)
 				ts[1] = after(inc.RecoveredAt, s.AutoResolveAfter)
 			}
 			for _, t := range ts {
@@ -123,13 +123,6 @@ func (e *Engine) recovered(now time.Time, inc store.Incident) error {
 			func(i *store.Incident) { resolveIncident(i, "", actorAuto, now) }, now, EventIncidentResolved)
 	}
 	return nil
-}
-
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // publishIncident makes a draft public with its first update.

@@ -112,7 +112,7 @@ func (p pageView) timelineText(inc store.Incident) string {
 func (p pageView) feedUpdated() time.Time {
 	t := p.updatedAt
 	for _, inc := range p.incidents {
-		t = latestTime(t, inc.LastPublishedUpdate())
+		t = store.Latest(t, inc.LastPublishedUpdate())
 	}
 	return t
 }

@@ -69,7 +69,7 @@ func (s *Server) buildView() (*view, error) {
 	var statuses []monitor.ComponentStatus
 	for _, c := range v.components {
 		statuses = append(statuses, c.Status)
-		v.updatedAt = latestTime(v.updatedAt, c.Since)
+		v.updatedAt = store.Latest(v.updatedAt, c.Since)
 	}
 	v.indicator = monitor.PageIndicator(statuses)
 	if s.opts.Incidents != nil {
@@ -80,7 +80,7 @@ func (s *Server) buildView() (*view, error) {
 		v.incidents = publicIncidents(all)
 	}
 	for _, inc := range v.incidents {
-		v.updatedAt = latestTime(v.updatedAt, inc.LastPublishedUpdate())
+		v.updatedAt = store.Latest(v.updatedAt, inc.LastPublishedUpdate())
 	}
 	if v.updatedAt.IsZero() {
 		v.updatedAt = v.started
@@ -113,13 +113,6 @@ var indicatorDescriptions = map[monitor.Indicator]string{
 	monitor.IndicatorMinor:    "Minor Service Outage",
 	monitor.IndicatorMajor:    "Partial System Outage",
 	monitor.IndicatorCritical: "Major System Outage",
-}
-
-func latestTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // unresolved returns the public incidents still open.

@@ -402,7 +402,7 @@ func (r *reader) eachRollup(first, stop []byte, fn func(k, v []byte) error) erro
 
 // overlap is the length of [a, b) ∩ [from, to) in nanoseconds.
 func overlap(a, b, from, to time.Time) int64 {
-	a, b = maxTime(a, from), minTime(b, to)
+	a, b = Latest(a, from), minTime(b, to)
 	if !a.Before(b) {
 		return 0
 	}
@@ -416,7 +416,9 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-func maxTime(a, b time.Time) time.Time {
+// Latest returns the later of a and b. It is the one such helper of the
+// project (store, incident and publish all compare times this way).
+func Latest(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b
 	}

@@ -109,7 +109,7 @@ func naiveApply(m []naiveSeg, tr Transition) []naiveSeg {
 	if last.state == tr.State {
 		return m
 	}
-	a := maxTime(tr.At, last.start)
+	a := Latest(tr.At, last.start)
 	if a.Equal(last.start) {
 		last.state = tr.State
 		return m
@@ -129,7 +129,7 @@ func naiveSeconds(m []naiveSeg, from, to, now time.Time) Seconds {
 	var covered time.Duration
 	for _, s := range m {
 		end := minTime(s.end, now)
-		a, b := maxTime(s.start, from), minTime(end, to)
+		a, b := Latest(s.start, from), minTime(end, to)
 		if a.Before(b) && s.state != StateUnknown {
 			per[s.state] += b.Sub(a)
 			covered += b.Sub(a)
@@ -171,7 +171,7 @@ func randomHistory(rng *rand.Rand, s Subject, loc *time.Location) history {
 		tr := Transition{Subject: s, State: State(rng.IntN(numStates)), At: cur}
 		call = append(call, tr)
 		h.model = naiveApply(h.model, tr)
-		h.last = maxTime(h.last, cur)
+		h.last = Latest(h.last, cur)
 		if rng.IntN(3) == 0 {
 			h.calls, call = append(h.calls, call), nil
 		}

@@ -68,7 +68,7 @@ func genHistory(b *testing.B, db *DB, checks []string, days int, end time.Time, 
 		var ts []Transition
 		for i, c := range checks {
 			for next[i].Before(dayEnd) {
-				at := maxTime(next[i], start)
+				at := Latest(next[i], start)
 				st := StateUp
 				if state[i] == StateUp {
 					st = []State{StateDown, StateDegraded, StateUnknown, StateMaintenance}[rng.IntN(4)]
