@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,11 +21,10 @@ import (
 // badge/{component}.svg, api/v2/*.json and api/v1/checks.json. Every file
 // is rendered by the same handlers as the live site, so it is identical.
 
-// v2Documents are the Statuspage API documents under /api/v2/.
+// v2Documents are the Statuspage API documents under /api/v2/, in a
+// stable order.
 func v2Documents() []string {
-	return []string{"summary.json", "status.json", "components.json", "incidents.json",
-		"incidents/unresolved.json", "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json",
-		"scheduled-maintenances/active.json"}
+	return slices.Sorted(maps.Keys(statuspageDocuments()))
 }
 
 // ExportPaths lists the URL paths of a static export for the given

@@ -191,9 +191,19 @@ func (v *view) maintenances(keep func(status string) bool) []spMaintenance {
 
 // registerStatuspage adds the /api/v2 documents.
 func (s *Server) registerStatuspage() {
+	for path, doc := range statuspageDocuments() {
+		s.mux.Handle("GET /api/v2/"+path, s.public(docKind{}, s.viewHandler(func(w http.ResponseWriter, r *http.Request, v *view) {
+			writeJSON(w, http.StatusOK, doc(v))
+		})))
+	}
+}
+
+// statuspageDocuments are the /api/v2 documents by path: the one list the
+// routes and the static export (v2Documents) are made from.
+func statuspageDocuments() map[string]func(v *view) any {
 	all := func(string) bool { return true }
 	upcomingOrActive := func(st string) bool { return st != "completed" }
-	docs := map[string]func(v *view) any{
+	return map[string]func(v *view) any{
 		"summary.json": func(v *view) any {
 			return struct {
 				Page                  spPage          `json:"page"`
@@ -226,11 +236,6 @@ func (s *Server) registerStatuspage() {
 		"scheduled-maintenances/active.json": func(v *view) any {
 			return maintenancesDoc{v.spPage(), v.maintenances(func(st string) bool { return st == "in_progress" })}
 		},
-	}
-	for path, doc := range docs {
-		s.mux.Handle("GET /api/v2/"+path, s.public(docKind{}, s.viewHandler(func(w http.ResponseWriter, r *http.Request, v *view) {
-			writeJSON(w, http.StatusOK, doc(v))
-		})))
 	}
 }
 
