@@ -1,5 +1,6 @@
 // Package config reads, defaults and validates outpost's YAML configuration
-// (SPEC §3a). It is a leaf package: nothing else of outpost is imported.
+// (config.example.yaml documents every key). Of outpost it imports only
+// text, for the languages a page may be in.
 //
 // The file is parsed into a yaml.Node tree and walked by hand, so that every
 // problem keeps its position and all of them are reported at once as

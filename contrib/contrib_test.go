@@ -29,7 +29,8 @@ func TestPrometheusRules(t *testing.T) {
 	}
 }
 
-// knownMetrics are the metric families outpost exports (SPEC §11).
+// knownMetrics are the metric families outpost exports; the alert rules and
+// the dashboard may use only these.
 var knownMetrics = regexp.MustCompile(`^outpost_(check_up|check_state|check_info|probes_total|probe_duration_seconds(_bucket|_sum|_count)?|` +
 	`tls_cert_expiry_timestamp_seconds|component_status|availability_ratio|incidents|blind|scheduler_lag_seconds(_bucket|_sum|_count)?|` +
 	`store_[a-z_]+|build_info|notifications_[a-z_]+)$`)

@@ -5,7 +5,8 @@ import "time"
 // ComponentStatus is the Statuspage component status vocabulary.
 type ComponentStatus string
 
-// Component statuses (SPEC §5).
+// Component statuses, Statuspage's vocabulary: strict clients accept no
+// other value.
 const (
 	Operational         ComponentStatus = "operational"
 	DegradedPerformance ComponentStatus = "degraded_performance"

@@ -74,7 +74,7 @@ func (m *Monitor) AddMaintenance(w MaintenanceWindow, actor string) (Maintenance
 
 // announce returns the enqueue of a new window's announcement: public
 // channels hear of windows that have not ended yet. Deleting a window
-// announces nothing (SPEC §7 has no cancellation message).
+// announces nothing: there is no cancellation message to send.
 func (m *Monitor) announce(actor string, now time.Time) store.MaintenanceEnqueuer {
 	if m.opts.Notifier == nil {
 		return nil

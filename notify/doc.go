@@ -1,5 +1,6 @@
 // Package notify delivers incident and maintenance messages to operators
-// and the public through a persisted outbox in the store (SPEC §13).
+// and the public through a persisted outbox in the store, so that a
+// restart neither loses nor repeats a message.
 //
 // Pipeline, per channel: dedup (the store's idempotency marks, at enqueue)
 // → order (the channel's outbox, FIFO) → rate limit (token bucket) → retry

@@ -55,7 +55,7 @@ func benchmarkStatusPage(b *testing.B, acceptEncoding string) {
 }
 
 // BenchmarkStatusPage200 renders / with 200 components of 90 day bars
-// each and the fixture's incidents (SPEC §14: < 20 ms).
+// each and the fixture's incidents; the goal is under 20 ms.
 func BenchmarkStatusPage200(b *testing.B) { benchmarkStatusPage(b, "") }
 
 // BenchmarkStatusPage200Gzip is the same page for a browser (gzip).

@@ -9,8 +9,8 @@ import (
 	"github.com/outpost-status/outpost/store"
 )
 
-// An uptime figure says what it covers (SPEC §1.4, §8): availability is
-// computed over known time only, so a page monitored for 30 seconds would
+// An uptime figure says what it covers (outpost states only what it
+// knows): availability is computed over known time only, so a page monitored for 30 seconds would
 // otherwise show a "90 day" figure for those 30 seconds. Where less than
 // 99 % of a range was monitored, the figure says since when there is data
 // if that is after the range's first day (a new page, a component added

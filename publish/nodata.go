@@ -2,7 +2,7 @@ package publish
 
 import "github.com/outpost-status/outpost/monitor"
 
-// What outpost does not know (SPEC §1.4): a component whose checks are
+// What outpost does not know it does not state: a component whose checks are
 // all unknown (never answered yet, paused, or the monitor is blind) is
 // shown as "No data", never as operational. The Statuspage documents keep
 // the component's status (the last known one, operational when none):

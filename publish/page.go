@@ -1,6 +1,6 @@
 package publish
 
-// The public status page (SPEC §10): server-rendered with html/template,
+// The public status page: server-rendered with html/template,
 // the stylesheet inlined, no scripts and no asset from anywhere else, so
 // one request shows the whole page and it works without JavaScript.
 //

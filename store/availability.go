@@ -33,7 +33,7 @@ func (s *Seconds) Add(o Seconds) {
 // known time beside a long unknown one is not lost to rounding.
 func (s Seconds) Known() float64 { return s.Up + s.Degraded + s.Partial + s.Down }
 
-// Ratio returns the availability per SPEC §8, nil when known is 0:
+// Ratio returns the availability, nil when nothing is known (known is 0):
 // (known − down − partialWeight·partial) / known; degraded counts as up.
 func (s Seconds) Ratio(partialWeight float64) *float64 {
 	known := s.Known()

@@ -10,7 +10,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Incident lifecycle states (SPEC §6).
+// Incident lifecycle states: a draft is published (or discarded), a
+// published incident is resolved.
 const (
 	IncidentDraft     = "draft"
 	IncidentPublished = "published"

@@ -33,7 +33,7 @@ func crowdPaths(docs, component string) ([]string, error) {
 		paths := []string{"/", "/history", "/history.atom", "/history.rss", "/badge/" + component + ".svg"}
 		for _, doc := range []string{"summary", "status", "components", "incidents", "incidents/unresolved",
 			"scheduled-maintenances", "scheduled-maintenances/upcoming", "scheduled-maintenances/active"} {
-			paths = append(paths, "/api/v2/"+doc+".json") // SPEC §10
+			paths = append(paths, "/api/v2/"+doc+".json")
 		}
 		return append(paths, "/api/v1/checks.json", "/api/v1/availability.json",
 			"/api/v1/components/"+component+"/days.json"), nil

@@ -1,5 +1,5 @@
 // Command outpost-bench measures outpost against a target farm on loopback
-// and prints one JSON line per measurement (SPEC §14).
+// and prints one JSON line per measurement.
 //
 // Modes (-mode):
 //   - probes: the HTTP prober in process, and store ingest.

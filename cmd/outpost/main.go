@@ -12,7 +12,7 @@ import (
 	"os"
 )
 
-// Exit codes (SPEC §12).
+// Exit codes: scripts tell "down" from "usage" by them.
 const (
 	exitOK    = 0
 	exitFail  = 1 // probe down, invalid config, runtime failure
