@@ -10,8 +10,8 @@ import (
 )
 
 // An uptime figure says what it covers (outpost states only what it
-// knows): availability is computed over known time only, so a page monitored for 30 seconds would
-// otherwise show a "90 day" figure for those 30 seconds. Where less than
+// knows): availability is computed over known time only, so a page
+// monitored for 30 seconds would otherwise show a "90 day" figure for those 30 seconds. Where less than
 // 99 % of a range was monitored, the figure says since when there is data
 // if that is after the range's first day (a new page, a component added
 // later, a monitor blind at first: "99.87% uptime since Dec 2"), else how
