@@ -40,8 +40,12 @@ func benchmarkStatusPage(b *testing.B, acceptEncoding string) {
 		b.Fatalf("%d components", len(v.components))
 	}
 	s.opts.Days = days
-	h := s.Handler()
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	benchmarkServe(b, s.Handler(), "/", acceptEncoding)
+}
+
+// benchmarkServe serves path from h in a loop, as a socket would take it.
+func benchmarkServe(b *testing.B, h http.Handler, path, acceptEncoding string) {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("Accept-Encoding", acceptEncoding)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -331,18 +331,7 @@ func benchmarkCached(b *testing.B, path string) {
 	incs := &versionedIncidents{list: testIncidents()}
 	s := NewServer(ServerOptions{Monitor: mon, Incidents: incs, Now: func() time.Time { return testNow },
 		Page: PageInfo{Title: "Example Status", Language: "en", Location: berlin}, Days: fakeDays{berlin}, Uptime: fakeUptime{}})
-	h := s.Handler()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	b.ReportAllocs()
-	for b.Loop() {
-		w := &discardWriter{header: http.Header{}}
-		h.ServeHTTP(w, req)
-		if w.status != http.StatusOK {
-			b.Fatalf("status %d", w.status)
-		}
-		b.SetBytes(int64(w.n))
-	}
+	benchmarkServe(b, s.Handler(), path, "gzip")
 }
 
 // BenchmarkCachedStatusPage200Gzip is / from the cache (issue: serving a
