@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/outpost-status/outpost/incident"
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -185,21 +186,21 @@ func (a *API) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if a.opts.Token == "" || a.opts.Monitor == nil {
-			writeError(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
+			httpjson.Error(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
 			return
 		}
 		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		now := a.opts.Now()
 		if a.limiter.blocked(ip, now) {
 			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
-			writeError(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
+			httpjson.Error(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
 			return
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(a.opts.Token)) != 1 {
 			a.limiter.fail(ip, now)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost admin"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			httpjson.Error(w, http.StatusUnauthorized, "missing or wrong bearer token")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)
@@ -250,7 +251,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusServiceUnavailable
 	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
 		// Nothing was saved; the operator can retry once space is freed.
-		writeError(w, http.StatusInsufficientStorage, "the server's disk is full: the change was not saved; free space under data_dir and retry")
+		httpjson.Error(w, http.StatusInsufficientStorage, "the server's disk is full: the change was not saved; free space under data_dir and retry")
 		return
 	}
 	msg := err.Error()
@@ -258,7 +259,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Error("admin API request failed", "request", r.Method+" "+r.URL.Path, "err", err)
 		msg = "internal error; see the outpost log"
 	}
-	writeError(w, status, msg)
+	httpjson.Error(w, status, msg)
 }
 
 func incidentID(r *http.Request) (uint64, error) {
@@ -267,22 +268,4 @@ func incidentID(r *http.Request) (uint64, error) {
 		return 0, fmt.Errorf("%w: incident id %q is not a positive number", store.ErrNotFound, r.PathValue("id"))
 	}
 	return id, nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encoding response failed")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	body, _ := json.Marshal(map[string]string{"error": msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/outpost-status/outpost/incident"
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -31,7 +32,7 @@ func (a *API) register() {
 		a.mux.Handle(pattern, h)
 	}
 	a.mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
+		httpjson.Error(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})
 }
 
@@ -46,7 +47,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		store.IncidentDiscarded: func(i store.Incident) bool { return i.State == store.IncidentDiscarded },
 	}[state]
 	if keep == nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is unknown (use draft, published, resolved, discarded or all)", state))
+		httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("state %q is unknown (use draft, published, resolved, discarded or all)", state))
 		return
 	}
 	incs, err := a.opts.Store.Incidents(keep)
@@ -54,7 +55,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, fmt.Errorf("read incidents: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"incidents": a.opts.Present.Incidents(incs)})
+	httpjson.Write(w, http.StatusOK, map[string]any{"incidents": a.opts.Present.Incidents(incs)})
 }
 
 type incidentInput struct {
@@ -167,7 +168,7 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, inc store.Incident
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, status, a.opts.Present.Incidents([]store.Incident{inc})[0])
+	httpjson.Write(w, status, a.opts.Present.Incidents([]store.Incident{inc})[0])
 }
 
 type maintenanceJSON struct {
@@ -204,7 +205,7 @@ func (a *API) listMaintenance(w http.ResponseWriter, _ *http.Request) {
 	for _, m := range windows {
 		out = append(out, a.maintenanceJSON(m, now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"maintenances": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"maintenances": out})
 }
 
 func (a *API) addMaintenance(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +226,7 @@ func (a *API) addMaintenance(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, a.maintenanceJSON(m, a.opts.Now()))
+	httpjson.Write(w, http.StatusCreated, a.maintenanceJSON(m, a.opts.Now()))
 }
 
 func (a *API) deleteMaintenance(w http.ResponseWriter, r *http.Request) {
@@ -241,7 +242,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 	if l := r.URL.Query().Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 10_000 {
-			writeError(w, http.StatusBadRequest, "limit must be a number from 1 to 10000")
+			httpjson.Error(w, http.StatusBadRequest, "limit must be a number from 1 to 10000")
 			return
 		}
 		limit = n
@@ -251,7 +252,7 @@ func (a *API) audit(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, fmt.Errorf("read the audit log: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"audit": entries})
+	httpjson.Write(w, http.StatusOK, map[string]any{"audit": entries})
 }
 
 func (a *API) backup(w http.ResponseWriter, _ *http.Request) {

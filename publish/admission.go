@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/outpost-status/outpost/internal/httpjson"
 )
 
 // admission bounds how many public documents are rendered at once, so
@@ -57,7 +59,7 @@ func (a *admission) wrap(h http.Handler) http.Handler {
 		if !a.acquire(r) {
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 			w.Header().Set("Cache-Control", "no-store")
-			writeError(w, http.StatusServiceUnavailable, "the status page is very busy; retry in a few seconds")
+			httpjson.Error(w, http.StatusServiceUnavailable, "the status page is very busy; retry in a few seconds")
 			return
 		}
 		defer func() { <-a.slots }()

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -71,7 +72,7 @@ func (v *view) windowsJSON(ws []store.Window) map[string]windowJSON {
 func (s *Server) handleAvailability(w http.ResponseWriter, _ *http.Request, v *view) {
 	a := s.opts.Availability
 	if a.History == nil {
-		writeError(w, http.StatusServiceUnavailable, "availability is not available without a store")
+		httpjson.Error(w, http.StatusServiceUnavailable, "availability is not available without a store")
 		return
 	}
 	checks := s.opts.Monitor.Snapshot()
@@ -85,7 +86,7 @@ func (s *Server) handleAvailability(w http.ResponseWriter, _ *http.Request, v *v
 	res, err := a.History.Windows(subjects, a.Windows, v.now, a.PartialWeight)
 	if err != nil {
 		s.log.Error("availability query failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "availability temporarily unavailable")
+		httpjson.Error(w, http.StatusInternalServerError, "availability temporarily unavailable")
 		return
 	}
 	type compJSON struct {
@@ -119,33 +120,33 @@ func (s *Server) handleAvailability(w http.ResponseWriter, _ *http.Request, v *v
 		doc.Checks = append(doc.Checks, checkJSON{ID: c.ID, Key: c.Key, Name: c.Name, Component: c.Component,
 			Windows: v.windowsJSON(res[store.CheckSubject(c.Key)])})
 	}
-	writeJSON(w, http.StatusOK, doc)
+	httpjson.Write(w, http.StatusOK, doc)
 }
 
 func (s *Server) handleDays(w http.ResponseWriter, r *http.Request, v *view) {
 	a := s.opts.Availability
 	id := r.PathValue("id")
 	if _, ok := v.component(id); !ok {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no component %q", id))
+		httpjson.Error(w, http.StatusNotFound, fmt.Sprintf("no component %q", id))
 		return
 	}
 	n := 90
 	if q := r.URL.Query().Get("days"); q != "" {
 		d, err := strconv.Atoi(q)
 		if err != nil || d < 1 || d > maxDays {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("days must be a number from 1 to %d", maxDays))
+			httpjson.Error(w, http.StatusBadRequest, fmt.Sprintf("days must be a number from 1 to %d", maxDays))
 			return
 		}
 		n = d
 	}
 	if a.History == nil {
-		writeError(w, http.StatusServiceUnavailable, "availability is not available without a store")
+		httpjson.Error(w, http.StatusServiceUnavailable, "availability is not available without a store")
 		return
 	}
 	days, err := a.History.Days(store.ComponentSubject(id), n, v.now, a.PartialWeight)
 	if err != nil {
 		s.log.Error("daily availability query failed", "component", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "availability temporarily unavailable")
+		httpjson.Error(w, http.StatusInternalServerError, "availability temporarily unavailable")
 		return
 	}
 	type dayJSON struct {
@@ -158,7 +159,7 @@ func (s *Server) handleDays(w http.ResponseWriter, r *http.Request, v *view) {
 	for _, d := range days {
 		out = append(out, dayJSON{Date: d.Date, Availability: d.Ratio, UptimePercentage: percentage(d.Ratio), Seconds: secondsOf(d.Seconds)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"component": id, "time_zone": v.page.Location.String(), "days": out})
+	httpjson.Write(w, http.StatusOK, map[string]any{"component": id, "time_zone": v.page.Location.String(), "days": out})
 }
 
 // historyBars serves the page's day bars and uptime badges from the

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) handleBadge(w http.ResponseWriter, r *http.Request, v *view) {
 	case "uptime":
 		window, err := parseWindow(r.URL.Query().Get("window"))
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			httpjson.Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		var cov coverage
@@ -73,7 +74,7 @@ func (s *Server) handleBadge(w http.ResponseWriter, r *http.Request, v *view) {
 		}
 		writeSVG(w, http.StatusOK, badge(c.Name, l.badgeUptime(cov, formatWindow(window), v.now, v.page.Location), colour))
 	default:
-		writeError(w, http.StatusBadRequest, "type must be status or uptime")
+		httpjson.Error(w, http.StatusBadRequest, "type must be status or uptime")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 )
@@ -47,7 +48,7 @@ func (s *Server) handleChecks(w http.ResponseWriter, _ *http.Request) {
 	for _, c := range snap {
 		doc.Checks = append(doc.Checks, checkToJSON(c))
 	}
-	writeJSON(w, http.StatusOK, doc)
+	httpjson.Write(w, http.StatusOK, doc)
 }
 
 func checkToJSON(c monitor.CheckStatus) checkJSON {

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/outpost-status/outpost/internal/httpjson"
 )
 
 // A static export is the public site as files for any static host:
@@ -61,7 +63,7 @@ type exportList struct {
 }
 
 func (s *Server) handleExportList(w http.ResponseWriter, _ *http.Request, v *view) {
-	writeJSON(w, http.StatusOK, exportList{Paths: v.exportPaths()})
+	httpjson.Write(w, http.StatusOK, exportList{Paths: v.exportPaths()})
 }
 
 // ExportFile maps an export URL path to a slash-separated file path inside

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -152,7 +153,7 @@ func (s *Server) handleRSS(w http.ResponseWriter, r *http.Request, v *view) {
 func writeXML(w http.ResponseWriter, contentType string, v any) {
 	body, err := xml.MarshalIndent(v, "", "  ")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encoding feed failed")
+		httpjson.Error(w, http.StatusInternalServerError, "encoding feed failed")
 		return
 	}
 	w.Header().Set("Content-Type", contentType)

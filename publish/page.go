@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/outpost-status/outpost/internal/httpjson"
 )
 
 //go:embed web/page.html web/style.css
@@ -151,7 +153,7 @@ func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request, v *view)
 // handleNotFound answers unknown paths: JSON under /api/, else an HTML page.
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		writeError(w, http.StatusNotFound, "no such document: "+r.URL.Path)
+		httpjson.Error(w, http.StatusNotFound, "no such document: "+r.URL.Path)
 		return
 	}
 	l := localeFor(s.opts.Page.Language)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -193,7 +194,7 @@ func (v *view) maintenances(keep func(status string) bool) []spMaintenance {
 func (s *Server) registerStatuspage() {
 	for path, doc := range statuspageDocuments() {
 		s.mux.Handle("GET /api/v2/"+path, s.public(docKind{}, s.viewHandler(func(w http.ResponseWriter, r *http.Request, v *view) {
-			writeJSON(w, http.StatusOK, doc(v))
+			httpjson.Write(w, http.StatusOK, doc(v))
 		})))
 	}
 }
@@ -262,7 +263,7 @@ func (s *Server) viewHandler(h func(http.ResponseWriter, *http.Request, *view)) 
 		v, err := s.buildView()
 		if err != nil {
 			s.log.Error("building the public view failed", "err", err)
-			writeError(w, http.StatusInternalServerError, "status temporarily unavailable")
+			httpjson.Error(w, http.StatusInternalServerError, "status temporarily unavailable")
 			return
 		}
 		h(w, r, v)

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	// Leaves.
 	"text":              {},
 	"internal/accept":   {},
+	"internal/httpjson": {},
 	"internal/testpeer": {},
 	"probe":             {}, // probers know nothing of configuration, storage or metrics
 	"config":            {"text"},
@@ -36,8 +37,8 @@ var allowed = map[string][]string{
 	"notify":            {"config", "monitor", "incident", "probe", "store", "text"},
 	"notify/notifytest": {"notify", "store"},
 	"metrics":           {"config", "monitor", "incident", "probe", "store", "text", "internal/accept"},
-	"publish":           {"config", "monitor", "incident", "probe", "store", "text", "internal/accept"},
-	"admin":             {"config", "monitor", "incident", "probe", "store", "text", "internal/accept"},
+	"publish":           {"config", "monitor", "incident", "probe", "store", "text", "internal/accept", "internal/httpjson"},
+	"admin":             {"config", "monitor", "incident", "probe", "store", "text", "internal/accept", "internal/httpjson"},
 }
 
 // thirdParty lists, per package, the modules outside the standard library
