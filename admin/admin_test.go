@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
@@ -24,7 +25,7 @@ import (
 const testToken = "0123456789abcdef0123456789abcdef"
 
 // testPage is the public page the admin API's incidents link to.
-var testPage = publish.PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}
+var testPage = config.Page{Title: "Example", URL: "https://status.example.com", Language: "en"}
 
 // newAdminServer serves the admin API beside the public site, as the
 // daemon does, for a real monitor (not running) on a real store.

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // Config is the whole configuration file. After Load it is validated,
 // defaults are filled in, and it must be treated as read-only.
@@ -34,6 +38,13 @@ type Page struct {
 
 	// Location is TimeZone loaded.
 	Location *time.Location `yaml:"-"`
+}
+
+// ID is a stable page id derived from the title and URL (Statuspage
+// documents and feeds carry it).
+func (p Page) ID() string {
+	sum := sha256.Sum256([]byte(p.Title + "\x00" + p.URL))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Admin configures the admin API. It is off without a token.

@@ -6,18 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/store"
 	"github.com/outpost-status/outpost/text"
 )
-
-// Page is what messages say about the status page.
-type Page struct {
-	Title    string
-	URL      string // public URL without trailing slash; empty: messages carry no links
-	Language string // one of text.Languages (default en)
-	Location *time.Location
-}
 
 // Rendered is one message as every channel carries it.
 type Rendered struct {
@@ -34,13 +27,13 @@ type Rendered struct {
 // Renderer renders notices in the page language, with the words of the
 // status page (package text).
 type Renderer struct {
-	page Page
+	page config.Page // the status page as configured; its URL without a trailing slash
 	tx   *text.Table
 	nt   *text.Notify
 }
 
 // NewRenderer returns a renderer for page.
-func NewRenderer(p Page) *Renderer {
+func NewRenderer(p config.Page) *Renderer {
 	tx := text.For(p.Language)
 	if p.Location == nil {
 		p.Location = time.UTC

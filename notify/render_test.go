@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/notify/notifytest"
@@ -49,7 +50,7 @@ func draft() store.Incident {
 
 func TestRender(t *testing.T) {
 	const base = "inc-12-1795489200"
-	page := notify.Page{URL: "https://status.example.com/", Language: "en", Location: berlin}
+	page := config.Page{URL: "https://status.example.com/", Language: "en", Location: berlin}
 	maint := &store.Maintenance{ID: "3", Title: "SBC upgrade", Body: "Calls may drop briefly.", Components: []string{"telephony"},
 		Start: renderT0.Add(24 * time.Hour), End: renderT0.Add(26 * time.Hour), CreatedAt: renderT0}
 	tests := []struct {
@@ -129,7 +130,7 @@ func TestRender(t *testing.T) {
 func TestNotifierAddressesAudiences(t *testing.T) {
 	chans := []notify.Channel{{Name: "ops-hook", Audience: notify.AudienceOperators}, {Name: "ops-mail", Audience: notify.AudienceOperators},
 		{Name: "public-chat", Audience: notify.AudiencePublic}}
-	n := notify.NewNotifier(notify.NewRenderer(notify.Page{URL: "https://status.example.com"}), chans)
+	n := notify.NewNotifier(notify.NewRenderer(config.Page{URL: "https://status.example.com"}), chans)
 	discarded := published()
 	discarded.State = store.IncidentDiscarded
 	tests := []struct {
@@ -213,7 +214,7 @@ func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
 	for _, lang := range text.Languages() {
 		t.Run(lang, func(t *testing.T) {
 			tb := text.For(lang)
-			n := notify.NewNotifier(notify.NewRenderer(notify.Page{URL: "https://status.example.com", Language: lang, Location: berlin}), chans)
+			n := notify.NewNotifier(notify.NewRenderer(config.Page{URL: "https://status.example.com", Language: lang, Location: berlin}), chans)
 			affects := tb.Affects + ": " + tb.Join([]string{"Telephony", "Website"})
 			tests := []struct {
 				status, want string

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -42,7 +43,7 @@ func coverageServer(t *testing.T, lang string) *Server {
 		with("gap", monitor.Operational, monitor.StateUp).with("full", monitor.Operational, monitor.StateUp)
 	return NewServer(ServerOptions{Monitor: mon, Now: func() time.Time { return testNow },
 		Availability: AvailabilityOptions{History: db, PartialWeight: 0.3},
-		Page:         PageInfo{Title: "Example", Language: lang, Location: berlin}})
+		Page:         config.Page{Title: "Example", Language: lang, Location: berlin}})
 }
 
 func TestUptimeSaysWhatItCovers(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/store"
 )
@@ -83,7 +84,7 @@ type rssGUID struct {
 
 // feedLink is an absolute link when the page URL is known, else relative
 // to the feed (which lives at the site root).
-func (p PageInfo) feedLink(path string) string {
+func feedLink(p config.Page, path string) string {
 	if p.URL == "" {
 		if path == "" {
 			return "./"
@@ -122,15 +123,15 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, v *view) {
 	p := s.pageView(r, v)
 	f := atomFeed{Lang: p.l.code, Title: fmt.Sprintf(p.l.Page.FeedTitle, v.page.Title), ID: "urn:outpost:" + v.page.ID(),
 		Updated: p.feedUpdated().UTC().Format(time.RFC3339), Author: atomPerson{Name: v.page.Title}, Generator: "outpost",
-		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: v.page.feedLink("history/")}}}
+		Links: []atomLink{{Rel: "alternate", Type: "text/html", Href: feedLink(v.page, "history/")}}}
 	if v.page.URL != "" {
-		f.Links = append(f.Links, atomLink{Rel: "self", Type: "application/atom+xml", Href: v.page.feedLink("history.atom")})
+		f.Links = append(f.Links, atomLink{Rel: "self", Type: "application/atom+xml", Href: feedLink(v.page, "history.atom")})
 	}
 	for _, inc := range p.recent(historyDays, historyMax) {
 		id := strconv.FormatUint(inc.ID, 10)
 		f.Entries = append(f.Entries, atomEntry{Title: inc.Name, ID: v.entryID(inc),
 			Updated: inc.LastPublishedUpdate().UTC().Format(time.RFC3339), Published: inc.PublishedAt.UTC().Format(time.RFC3339),
-			Link:    atomLink{Rel: "alternate", Type: "text/html", Href: v.page.feedLink("incidents/" + id + "/")},
+			Link:    atomLink{Rel: "alternate", Type: "text/html", Href: feedLink(v.page, "incidents/"+id+"/")},
 			Content: atomText{Type: "text", Body: p.timelineText(inc)}})
 	}
 	writeXML(w, "application/atom+xml; charset=utf-8", f)
@@ -138,12 +139,12 @@ func (s *Server) handleAtom(w http.ResponseWriter, r *http.Request, v *view) {
 
 func (s *Server) handleRSS(w http.ResponseWriter, r *http.Request, v *view) {
 	p := s.pageView(r, v)
-	c := rssChannel{Title: fmt.Sprintf(p.l.Page.FeedTitle, v.page.Title), Link: v.page.feedLink(""), Language: p.l.code,
+	c := rssChannel{Title: fmt.Sprintf(p.l.Page.FeedTitle, v.page.Title), Link: feedLink(v.page, ""), Language: p.l.code,
 		Description: fmt.Sprintf(p.l.Page.FeedDescription, v.page.Title), Generator: "outpost",
 		LastBuildDate: p.feedUpdated().UTC().Format(time.RFC1123Z)}
 	for _, inc := range p.recent(historyDays, historyMax) {
 		id := strconv.FormatUint(inc.ID, 10)
-		c.Items = append(c.Items, rssItem{Title: inc.Name, Link: v.page.feedLink("incidents/" + id + "/"),
+		c.Items = append(c.Items, rssItem{Title: inc.Name, Link: feedLink(v.page, "incidents/"+id+"/"),
 			GUID: rssGUID{ID: v.entryID(inc)}, PubDate: inc.LastPublishedUpdate().UTC().Format(time.RFC1123Z),
 			Description: p.timelineText(inc)})
 	}

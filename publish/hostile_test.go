@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -48,7 +49,7 @@ func newStoreServer(t *testing.T) *Server {
 	t.Cleanup(func() { db.Close() })
 	return NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: db,
 		Availability: AvailabilityOptions{History: db, Windows: []time.Duration{24 * time.Hour}, PartialWeight: 0.3},
-		Page:         PageInfo{Title: "Example", URL: "https://status.example.com", Language: "en"}})
+		Page:         config.Page{Title: "Example", URL: "https://status.example.com", Language: "en"}})
 }
 
 // rawResponse is what a raw HTTP/1.1 exchange returned.

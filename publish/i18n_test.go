@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 	"github.com/outpost-status/outpost/text"
@@ -156,7 +157,7 @@ func TestEveryOutputSaysWhatTheTableSays(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			tb := text.For(lang)
 			h := NewServer(ServerOptions{Monitor: src, Incidents: src, Now: func() time.Time { return wordsNow },
-				Page: PageInfo{Title: "Example", URL: "https://status.example.com", Language: lang, Location: time.UTC}}).Handler()
+				Page: config.Page{Title: "Example", URL: "https://status.example.com", Language: lang, Location: time.UTC}}).Handler()
 			components := map[string]string{
 				"operational": tb.ComponentStatus.Operational, "degraded_performance": tb.ComponentStatus.DegradedPerformance,
 				"partial_outage": tb.ComponentStatus.PartialOutage, "major_outage": tb.ComponentStatus.MajorOutage,

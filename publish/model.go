@@ -1,31 +1,16 @@
 package publish
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
-
-// PageInfo describes the public page.
-type PageInfo struct {
-	Title    string
-	URL      string // public URL, no trailing slash; empty: links are relative
-	Language string
-	Location *time.Location
-}
-
-// ID is a stable page id derived from the title and URL.
-func (p PageInfo) ID() string {
-	sum := sha256.Sum256([]byte(p.Title + "\x00" + p.URL))
-	return hex.EncodeToString(sum[:6])
-}
 
 // MonitorSource is everything publish reads from the monitor: the live
 // state of checks and components, its start and maintenance windows;
@@ -47,7 +32,7 @@ type IncidentSource interface {
 // public document and page is rendered from it, so drafts are filtered in
 // exactly one place (publicIncidents).
 type view struct {
-	page        PageInfo
+	page        config.Page
 	now         time.Time
 	updatedAt   time.Time
 	indicator   monitor.Indicator
@@ -146,7 +131,8 @@ func (v *view) component(id string) (monitor.ComponentState, bool) {
 	return monitor.ComponentState{}, false
 }
 
-// incidentURL is the public link of an incident.
-func (p PageInfo) incidentURL(id uint64) string {
+// incidentURL is the public link of an incident (site-absolute without
+// a page URL, as Statuspage's shortlink).
+func incidentURL(p config.Page, id uint64) string {
 	return strings.TrimSuffix(p.URL, "/") + "/incidents/" + strconv.FormatUint(id, 10)
 }

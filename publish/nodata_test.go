@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 )
 
@@ -80,7 +81,7 @@ func TestUnknownIsNotOperational(t *testing.T) {
 		for _, lang := range []string{"en", "de", "sv"} {
 			t.Run(tt.name+"/"+lang, func(t *testing.T) {
 				s := NewServer(ServerOptions{Monitor: tt.mon, Now: func() time.Time { return testNow },
-					Page: PageInfo{Title: "Example", Language: lang, Location: time.UTC}})
+					Page: config.Page{Title: "Example", Language: lang, Location: time.UTC}})
 				words := noDataWords[lang]
 				_, page := fetch(t, s, "/")
 				checkHTML(t, page)

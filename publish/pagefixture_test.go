@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 )
 
@@ -94,7 +95,7 @@ func newStatusServer(t testing.TB, o pageOptions) *Server {
 	}
 	opts := ServerOptions{Monitor: statusMonitor{pageMonitor: pageMonitor{testChecksTB(t)}, blind: o.blind, extra: o.extra},
 		Incidents: testIncidents(), Now: func() time.Time { return testNow },
-		Page: PageInfo{Title: "Example Status", URL: o.url, Language: o.lang, Location: berlin}}
+		Page: config.Page{Title: "Example Status", URL: o.url, Language: o.lang, Location: berlin}}
 	if !o.noSrc {
 		opts.Days, opts.Uptime = fakeDays{berlin}, fakeUptime{}
 	}

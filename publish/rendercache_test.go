@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -330,7 +331,7 @@ func benchmarkCached(b *testing.B, path string) {
 		state: &state, results: &results}
 	incs := &versionedIncidents{list: testIncidents()}
 	s := NewServer(ServerOptions{Monitor: mon, Incidents: incs, Now: func() time.Time { return testNow },
-		Page: PageInfo{Title: "Example Status", Language: "en", Location: berlin}, Days: fakeDays{berlin}, Uptime: fakeUptime{}})
+		Page: config.Page{Title: "Example Status", Language: "en", Location: berlin}, Days: fakeDays{berlin}, Uptime: fakeUptime{}})
 	benchmarkServe(b, s.Handler(), path, "gzip")
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -22,7 +23,7 @@ type ServerOptions struct {
 	Monitor      MonitorSource
 	Availability AvailabilityOptions
 	Incidents    IncidentSource // nil: no incidents are shown
-	Page         PageInfo
+	Page         config.Page
 	Metrics      http.Handler // serves /metrics (Metrics.Handler); nil: not served
 	// Routes are served beside the public site, on the same listener with
 	// the same timeouts and header limit: a ServeMux pattern and its
@@ -159,13 +160,13 @@ func (s *Server) public(kind docKind, h http.Handler) http.Handler {
 // components, never the store's incidents, and filters nothing: whoever
 // serves what it returns must authenticate.
 type Presenter struct {
-	page PageInfo
+	page config.Page
 	mon  MonitorSource
 }
 
 // NewPresenter shows incidents with page's id, links and time zone and
 // mon's components.
-func NewPresenter(page PageInfo, mon MonitorSource) *Presenter {
+func NewPresenter(page config.Page, mon MonitorSource) *Presenter {
 	if page.Location == nil {
 		page.Location = time.UTC
 	}

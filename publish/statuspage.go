@@ -139,7 +139,7 @@ func (v *view) spIncident(inc store.Incident) spIncident {
 	id := strconv.FormatUint(inc.ID, 10)
 	out := spIncident{ID: id, Name: inc.Name, Status: inc.Status, CreatedAt: v.at(inc.PublishedAt),
 		UpdatedAt: v.at(inc.LastPublishedUpdate()), ResolvedAt: v.at(inc.ResolvedAt), Impact: inc.Impact,
-		Shortlink: v.page.incidentURL(inc.ID), StartedAt: v.at(inc.StartedAt), PageID: v.page.ID(),
+		Shortlink: incidentURL(v.page, inc.ID), StartedAt: v.at(inc.StartedAt), PageID: v.page.ID(),
 		IncidentUpdates: []spUpdate{}, Components: v.affected(inc.Components)}
 	for k := len(inc.Updates) - 1; k >= 0; k-- { // newest first, as Statuspage
 		u := inc.Updates[k]

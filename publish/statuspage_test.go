@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
@@ -90,7 +91,7 @@ func newPageServer(t *testing.T) *httptest.Server {
 	}
 	srv := httptest.NewServer(NewServer(ServerOptions{Monitor: pageMonitor{testChecks(t)}, Incidents: testIncidents(),
 		Now:  func() time.Time { return testNow },
-		Page: PageInfo{Title: "Example Status", URL: "https://status.example.com", Language: "en", Location: berlin}}).Handler())
+		Page: config.Page{Title: "Example Status", URL: "https://status.example.com", Language: "en", Location: berlin}}).Handler())
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -52,8 +52,7 @@ func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []no
 	d := notify.NewDispatcher(h.db, channels, notify.DispatcherOptions{Logger: h.log, Observer: h.metrics})
 	var notifier incident.Notifier
 	if len(channels) > 0 {
-		page := notify.Page{Title: cfg.Page.Title, URL: cfg.Page.URL, Language: cfg.Page.Language, Location: cfg.Page.Location}
-		notifier = notify.NewNotifier(notify.NewRenderer(page), channels)
+		notifier = notify.NewNotifier(notify.NewRenderer(cfg.Page), channels)
 	}
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
