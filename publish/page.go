@@ -66,7 +66,11 @@ func (s *Server) registerPage() {
 		"GET /badge/{file}":       s.handleBadge,
 		"GET /api/v1/export.json": s.handleExportList,
 	} {
-		s.mux.Handle(pattern, s.public(docKind{}, s.viewHandler(h)))
+		kind := docKind{}
+		if pattern == "GET /badge/{file}" {
+			kind.query = []string{"type", "window"}
+		}
+		s.mux.Handle(pattern, s.public(kind, s.viewHandler(h)))
 	}
 	s.mux.Handle("/", conditional(s.admit.wrap(http.HandlerFunc(s.handleNotFound))))
 }

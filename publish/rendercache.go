@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,10 +43,14 @@ const (
 	maxAge = 5 * time.Second
 	// rebuildBurst rebuilds of one document are allowed per second.
 	rebuildBurst = 4
-	// maxCached documents are kept; query strings are free text, so the
-	// key space is bounded here. Beyond it documents are rendered per
-	// request (and the concurrency bound still applies).
+	// maxCached documents are kept; paths are free text, so the key
+	// space is bounded here. Beyond it documents are rendered per request
+	// (and the concurrency bound still applies).
 	maxCached = 1024
+	// maxCachedBytes bounds the bytes kept (plain and gzipped): a
+	// thousand copies of a large page would otherwise be a way to make
+	// outpost hold a hundred megabytes.
+	maxCachedBytes = 32 << 20
 )
 
 // stamp is the change counters a rendered document was built from.
@@ -67,6 +72,7 @@ type renderCache struct {
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
+	bytes   atomic.Int64 // of the documents kept in entries
 
 	zips sync.Pool
 }
@@ -142,10 +148,27 @@ func (d *renderedDoc) fresh(now stamp, at time.Time) bool {
 	return at.Sub(d.built) < maxAge
 }
 
-// docKind says what a document depends on beyond states, incidents and
-// time.
+// docKind says what a document depends on beyond its path, states,
+// incidents and time.
 type docKind struct {
 	live bool // every probe result (checks.json)
+	// query names the query parameters the document reads; any others
+	// (cache busters, junk) are the same document.
+	query []string
+}
+
+// key is the cache key of r for a document of kind k.
+func (k docKind) key(r *http.Request) string {
+	if len(k.query) == 0 || r.URL.RawQuery == "" {
+		return r.URL.Path
+	}
+	q := r.URL.Query()
+	var b strings.Builder
+	b.WriteString(r.URL.Path)
+	for _, name := range k.query {
+		b.WriteString("?" + name + "=" + q.Get(name))
+	}
+	return b.String()
 }
 
 // cached serves h's output from the cache. h must depend only on the
@@ -155,7 +178,7 @@ func (c *renderCache) cached(kind docKind, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var e *cacheEntry
 		if r.Context().Value(bypassCache{}) == nil {
-			e = c.entry(r.URL.Path + "?" + r.URL.RawQuery)
+			e = c.entry(kind.key(r))
 		}
 		if e == nil {
 			uncached.ServeHTTP(w, r)
@@ -190,6 +213,7 @@ func (c *renderCache) evictLocked() {
 	for k, e := range c.entries {
 		if d := e.doc.Load(); d != nil && now.Sub(d.built) >= maxAge {
 			delete(c.entries, k)
+			c.bytes.Add(-d.size())
 		}
 	}
 }
@@ -227,10 +251,33 @@ func (c *renderCache) get(e *cacheEntry, kind docKind, h http.Handler, r *http.R
 	e.builds[e.next] = nd.built
 	e.next = (e.next + 1) % rebuildBurst
 	if nd.status == http.StatusOK || nd.status == http.StatusNotFound {
-		e.doc.Store(nd)
+		c.keep(e, d, nd)
 	}
 	return nd
 }
+
+// keep makes nd the entry's document in place of old, within the byte
+// budget; over it, stale documents are dropped first, and nd is served
+// this once without being kept if there is still no room.
+func (c *renderCache) keep(e *cacheEntry, old, nd *renderedDoc) {
+	grow := nd.size()
+	if old != nil {
+		grow -= old.size()
+	}
+	if c.bytes.Load()+grow > maxCachedBytes {
+		c.mu.Lock()
+		c.evictLocked()
+		c.mu.Unlock()
+		if c.bytes.Load()+grow > maxCachedBytes {
+			return
+		}
+	}
+	e.doc.Store(nd)
+	c.bytes.Add(grow)
+}
+
+// size is what d holds in memory.
+func (d *renderedDoc) size() int64 { return int64(len(d.body) + len(d.gz)) }
 
 // render runs h into memory and prepares both encodings.
 func (c *renderCache) render(kind docKind, h http.Handler, r *http.Request, st stamp) *renderedDoc {

@@ -216,23 +216,50 @@ func TestRenderCacheETagGzipAndHead(t *testing.T) {
 	}
 }
 
-// TestRenderCacheBoundsHostileQueries: query strings are free text; junk
-// ones must neither grow the cache without bound nor go unanswered.
+// TestRenderCacheBoundsHostileQueries: paths and query strings are free
+// text; junk must neither grow the cache without bound nor go unanswered.
 func TestRenderCacheBoundsHostileQueries(t *testing.T) {
 	f := newCacheFixture(t)
-	h := f.handler(docKind{})
-	for i := range maxCached + 500 {
-		if rec := serve(t, h, fmt.Sprintf("/badge/web.svg?junk=%d", i)); rec.Code != http.StatusOK {
+	plain := f.handler(docKind{})
+	for i := range 500 { // cache busters on a document that reads no query
+		if rec := serve(t, plain, fmt.Sprintf("/?nocache=%d", i)); rec.Code != http.StatusOK {
 			t.Fatalf("query %d: status %d", i, rec.Code)
+		}
+	}
+	if n, r := len(f.cache.entries), f.renders.Load(); n != 1 || r != 1 {
+		t.Errorf("500 cache busters on /: %d entries, %d renders; want 1 and 1", n, r)
+	}
+	badge := f.handler(docKind{query: []string{"type", "window"}})
+	for i := range maxCached + 500 { // junk values of a parameter that is read
+		if rec := serve(t, badge, fmt.Sprintf("/badge/web.svg?type=uptime&window=%dd", i)); rec.Code != http.StatusOK {
+			t.Fatalf("window %d: status %d", i, rec.Code)
 		}
 	}
 	if n := len(f.cache.entries); n > maxCached {
 		t.Errorf("%d entries cached, want at most %d", n, maxCached)
 	}
 	f.now = f.now.Add(maxAge) // the junk is old now: room again
-	serve(t, h, "/")
+	serve(t, plain, "/history")
 	if n := len(f.cache.entries); n > 1 {
-		t.Errorf("%d entries left after the junk expired and one page was read", n)
+		t.Errorf("%d entries left after the junk expired and a new page was read", n)
+	}
+}
+
+// TestRenderCacheBoundsBytes: large documents on many paths stay within
+// the byte budget and are still answered.
+func TestRenderCacheBoundsBytes(t *testing.T) {
+	f := newCacheFixture(t)
+	big := strings.Repeat("incident timeline ", 64<<10/18) // 64 KiB, gzips well
+	h := f.cache.cached(docKind{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.URL.Path, big)
+	}))
+	for i := range maxCached {
+		if rec := serve(t, h, fmt.Sprintf("/incidents/%d", i)); rec.Code != http.StatusOK || rec.Body.Len() < 60<<10 {
+			t.Fatalf("incident %d: status %d, %d bytes", i, rec.Code, rec.Body.Len())
+		}
+	}
+	if n := f.cache.bytes.Load(); n > maxCachedBytes {
+		t.Errorf("%d bytes cached, want at most %d", n, maxCachedBytes)
 	}
 }
 

@@ -74,7 +74,7 @@ func NewServer(o ServerOptions) *Server {
 	s.mux.Handle("GET /api/v1/checks.json", s.public(docKind{live: true}, http.HandlerFunc(s.handleChecks)))
 	s.registerStatuspage()
 	s.mux.Handle("GET /api/v1/availability.json", s.public(docKind{}, s.viewHandler(s.handleAvailability)))
-	s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{}, s.viewHandler(s.handleDays)))
+	s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{query: []string{"days"}}, s.viewHandler(s.handleDays)))
 	for pattern, h := range o.Routes {
 		s.mux.Handle(pattern, h)
 	}
