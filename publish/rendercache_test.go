@@ -403,3 +403,37 @@ func TestCachedBytesNeedNoRenderSlot(t *testing.T) {
 		t.Errorf("status.json once slots are free: %d", rec.Code)
 	}
 }
+
+// TestRenderCacheConcurrentReadersAndChanges hammers one document from
+// many goroutines while its state changes (run with -race): every answer
+// is a whole rendering, and once the changes stop and the rebuild budget
+// refills, the next answer shows the last change.
+func TestRenderCacheConcurrentReadersAndChanges(t *testing.T) {
+	f := newCacheFixture(t)
+	var clock sync.Mutex
+	f.cache.clock = func() time.Time { clock.Lock(); defer clock.Unlock(); return f.now }
+	h := f.cache.cached(docKind{}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "state %d", f.state.Load())
+	}))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 300 {
+				if body := serve(t, h, "/").Body.String(); !strings.HasPrefix(body, "state ") {
+					t.Errorf("torn answer %q", body)
+					return
+				}
+			}
+		})
+	}
+	for range 200 {
+		f.state.Add(1)
+	}
+	wg.Wait()
+	clock.Lock()
+	f.now = f.now.Add(time.Second)
+	clock.Unlock()
+	if body, want := serve(t, h, "/").Body.String(), fmt.Sprintf("state %d", f.state.Load()); body != want {
+		t.Errorf("after the changes stopped: %q, want %q", body, want)
+	}
+}
