@@ -187,16 +187,9 @@ func (a *API) maintenanceJSON(m monitor.MaintenanceWindow, now time.Time) mainte
 	if len(m.ID) > 7 && m.ID[:7] == "config-" {
 		src = "config"
 	}
-	status := "completed" // the Statuspage status of the window at now
-	switch {
-	case now.Before(m.Start):
-		status = "scheduled"
-	case m.Active(now):
-		status = "in_progress"
-	}
 	loc := a.opts.Location
 	return maintenanceJSON{ID: m.ID, Components: m.Components, Start: m.Start.In(loc), End: m.End.In(loc),
-		Title: m.Title, Body: m.Body, Status: status, Source: src}
+		Title: m.Title, Body: m.Body, Status: m.Status(now), Source: src}
 }
 
 func (a *API) listMaintenance(w http.ResponseWriter, _ *http.Request) {

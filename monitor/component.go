@@ -109,6 +109,24 @@ type MaintenanceWindow struct {
 // Active reports whether the window covers t.
 func (w MaintenanceWindow) Active(t time.Time) bool { return !t.Before(w.Start) && t.Before(w.End) }
 
+// Maintenance statuses, Statuspage's words for a window at a time.
+const (
+	MaintenanceScheduled  = "scheduled"
+	MaintenanceInProgress = "in_progress"
+	MaintenanceCompleted  = "completed"
+)
+
+// Status is the window's Statuspage status at t.
+func (w MaintenanceWindow) Status(t time.Time) string {
+	switch {
+	case t.Before(w.Start):
+		return MaintenanceScheduled
+	case w.Active(t):
+		return MaintenanceInProgress
+	}
+	return MaintenanceCompleted
+}
+
 // inMaintenance returns the components covered by an active window at t.
 func inMaintenance(windows []MaintenanceWindow, t time.Time) map[string]bool {
 	out := map[string]bool{}

@@ -111,17 +111,6 @@ func (v *view) unresolved() []store.Incident {
 	return out
 }
 
-// maintenanceStatus is the Statuspage status of a window at now.
-func maintenanceStatus(w monitor.MaintenanceWindow, now time.Time) string {
-	switch {
-	case now.Before(w.Start):
-		return "scheduled"
-	case now.Before(w.End):
-		return "in_progress"
-	}
-	return "completed"
-}
-
 func (v *view) component(id string) (monitor.ComponentState, bool) {
 	for _, c := range v.components {
 		if c.ID == id {

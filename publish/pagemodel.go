@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -188,8 +189,8 @@ func (p pageView) incidentCards(incs []store.Incident) []incidentCard {
 func (p pageView) maintenanceCards() []maintenanceCard {
 	var out []maintenanceCard
 	for _, w := range p.maintenance {
-		st := maintenanceStatus(w, p.now)
-		if st == "completed" {
+		st := w.Status(p.now)
+		if st == monitor.MaintenanceCompleted {
 			continue
 		}
 		start, end := p.at(w.Start), p.at(w.End)
@@ -198,7 +199,7 @@ func (p pageView) maintenanceCards() []maintenanceCard {
 			end.Text = e.Format("15:04") + " " + zone // same day: the end time only
 		}
 		stText := p.l.Page.MaintScheduled
-		if st == "in_progress" {
+		if st == monitor.MaintenanceInProgress {
 			stText = p.l.Page.MaintInProgress
 		}
 		out = append(out, maintenanceCard{Title: w.Title, Body: w.Body, Status: st, StatusText: stText,

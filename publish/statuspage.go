@@ -163,7 +163,7 @@ func (v *view) spIncidents(incs []store.Incident) []spIncident {
 
 func (v *view) spMaintenance(w monitor.MaintenanceWindow) spMaintenance {
 	id := "maintenance-" + w.ID
-	status := maintenanceStatus(w, v.now)
+	status := w.Status(v.now)
 	body := w.Body
 	if body == "" {
 		body = w.Title
@@ -173,7 +173,7 @@ func (v *view) spMaintenance(w monitor.MaintenanceWindow) spMaintenance {
 		Components: v.affected(w.Components),
 		IncidentUpdates: []spUpdate{{ID: id + "-1", Status: status, Body: body, IncidentID: id,
 			CreatedAt: v.at(w.Start), UpdatedAt: v.at(w.Start), DisplayAt: v.at(w.Start), DeliverNotifications: true}}}
-	if status == "completed" {
+	if status == monitor.MaintenanceCompleted {
 		inc.ResolvedAt = v.at(w.End)
 	}
 	return spMaintenance{spIncident: inc, ScheduledFor: v.at(w.Start), ScheduledUntil: v.at(w.End)}
@@ -183,7 +183,7 @@ func (v *view) spMaintenance(w monitor.MaintenanceWindow) spMaintenance {
 func (v *view) maintenances(keep func(status string) bool) []spMaintenance {
 	out := []spMaintenance{}
 	for _, w := range v.maintenance {
-		if keep(maintenanceStatus(w, v.now)) {
+		if keep(w.Status(v.now)) {
 			out = append(out, v.spMaintenance(w))
 		}
 	}
@@ -203,7 +203,7 @@ func (s *Server) registerStatuspage() {
 // routes and the static export (v2Documents) are made from.
 func statuspageDocuments() map[string]func(v *view) any {
 	all := func(string) bool { return true }
-	upcomingOrActive := func(st string) bool { return st != "completed" }
+	upcomingOrActive := func(st string) bool { return st != monitor.MaintenanceCompleted }
 	return map[string]func(v *view) any{
 		"summary.json": func(v *view) any {
 			return struct {
@@ -232,10 +232,10 @@ func statuspageDocuments() map[string]func(v *view) any {
 			return maintenancesDoc{v.spPage(), first(v.maintenances(all), 50)}
 		},
 		"scheduled-maintenances/upcoming.json": func(v *view) any {
-			return maintenancesDoc{v.spPage(), v.maintenances(func(st string) bool { return st == "scheduled" })}
+			return maintenancesDoc{v.spPage(), v.maintenances(func(st string) bool { return st == monitor.MaintenanceScheduled })}
 		},
 		"scheduled-maintenances/active.json": func(v *view) any {
-			return maintenancesDoc{v.spPage(), v.maintenances(func(st string) bool { return st == "in_progress" })}
+			return maintenancesDoc{v.spPage(), v.maintenances(func(st string) bool { return st == monitor.MaintenanceInProgress })}
 		},
 	}
 }
