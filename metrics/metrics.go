@@ -38,8 +38,9 @@ type BuildInfo struct {
 // check in a compact form (see checks.go); live state is read from
 // the CheckSource at scrape time, so no series outlives its check.
 type Metrics struct {
-	stats *checkStats
-	lag   prometheus.Histogram
+	stats        *checkStats
+	lag          prometheus.Histogram
+	inconclusive prometheus.Counter
 }
 
 var _ monitor.Observer = (*Metrics)(nil)
@@ -65,12 +66,16 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 			Name: "outpost_scheduler_lag_seconds", Help: "Delay between a probe's deadline and its start.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 5},
 		}),
+		inconclusive: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "outpost_probes_inconclusive_total",
+			Help: "Probe results taken while outpost itself was starved of CPU; they count toward no check state.",
+		}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "outpost_build_info", Help: "Build information; the value is always 1.",
 	}, []string{"version", "revision", "goversion"})
 	build.WithLabelValues(o.Build.Version, o.Build.Revision, o.Build.GoVersion).Set(1)
-	cs := []prometheus.Collector{m.lag, build,
+	cs := []prometheus.Collector{m.lag, m.inconclusive, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	}
@@ -87,6 +92,9 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 
 // ObserveProbe implements monitor.Observer.
 func (m *Metrics) ObserveProbe(c monitor.Check, r probe.Result) { m.stats.get(c.Key).observe(r) }
+
+// ObserveInconclusive implements monitor.Observer.
+func (m *Metrics) ObserveInconclusive(monitor.Check) { m.inconclusive.Inc() }
 
 // ObserveSchedulerLag implements monitor.Observer.
 func (m *Metrics) ObserveSchedulerLag(lag time.Duration) { m.lag.Observe(lag.Seconds()) }

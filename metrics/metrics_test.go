@@ -78,6 +78,7 @@ func TestMetrics(t *testing.T) {
 	reg.MustRegister(NewStateCollector(checks, fakeIncidents{{State: store.IncidentDraft}}))
 	m.ObserveProbe(checks[0].Check, probe.Result{Outcome: probe.Down, Duration: 2 * time.Second})
 	m.ObserveSchedulerLag(3 * time.Millisecond)
+	m.ObserveInconclusive(monitor.Check{Key: "web/home"})
 	_, body := scrape(t, m.Handler(reg, checks, nil), "/metrics", nil)
 	for _, want := range []string{
 		`outpost_check_up{check="home",component="web"} 0`,
@@ -96,6 +97,7 @@ func TestMetrics(t *testing.T) {
 		`outpost_store_results_written_total 7`,
 		`outpost_store_file_size_bytes 32768`,
 		`outpost_scheduler_lag_seconds_count 1`,
+		`outpost_probes_inconclusive_total 1`,
 		`go_goroutines`, `process_cpu_seconds_total`,
 		`outpost_component_status{component="web",status="major_outage"} 1`,
 		`outpost_component_status{component="web",status="operational"} 0`,

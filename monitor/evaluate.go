@@ -88,6 +88,9 @@ func (m *Monitor) accept(c Check, r probe.Result) (probe.Result, bool) {
 	if !counts {
 		m.log.Warn("probe inconclusive: the monitor was starved of CPU", "check", c.Key, "class", r.Class,
 			"duration", r.Duration, "sched_delay", r.SchedDelay)
+		if m.opts.Observer != nil {
+			m.opts.Observer.ObserveInconclusive(c)
+		}
 	}
 	if m.opts.Observer != nil {
 		m.opts.Observer.ObserveProbe(c, r)

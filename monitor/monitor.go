@@ -14,10 +14,13 @@ import (
 )
 
 // Observer receives every probe result and scheduling delay; the metrics
-// in publish implement it, so monitor never imports publish.
+// package implements it, so monitor never imports metrics.
 type Observer interface {
 	ObserveProbe(c Check, r probe.Result)
 	ObserveSchedulerLag(lag time.Duration)
+	// ObserveInconclusive is told of a result taken while the monitor
+	// was starved of CPU, which counts toward no state (see judge).
+	ObserveInconclusive(c Check)
 }
 
 // ResultSink persists results; *store.Writer implements it.

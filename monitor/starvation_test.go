@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,13 @@ func (s *slowScheduler) set(d time.Duration) {
 	s.delay = d
 	s.mu.Unlock()
 }
+
+// countingObserver counts inconclusive results.
+type countingObserver struct{ inconclusive atomic.Int64 }
+
+func (o *countingObserver) ObserveProbe(Check, probe.Result)  {}
+func (o *countingObserver) ObserveSchedulerLag(time.Duration) {}
+func (o *countingObserver) ObserveInconclusive(Check)         { o.inconclusive.Add(1) }
 
 // starvedHarness is a harness whose checks have degraded_latency 2 s and
 // timeout 10 s, whose scheduler is as slow as the test says, and whose
@@ -107,6 +115,8 @@ func TestHonestSlowProbeDegrades(t *testing.T) {
 // quarter of the timeout count toward nothing; honest ones count.
 func TestTimeoutWhileStarvedIsInconclusive(t *testing.T) {
 	h, slow, _ := starvedHarness(t)
+	obs := &countingObserver{}
+	h.m.opts.Observer = obs
 	h.pass("web/home", 1)
 	slow.set(4 * time.Second) // of a 10 s timeout
 	h.feed("web/home", timedOut, 5*time.Second)
@@ -122,6 +132,9 @@ func TestTimeoutWhileStarvedIsInconclusive(t *testing.T) {
 	}
 	if n := len(h.incidents()); n != 0 {
 		t.Errorf("starved timeouts opened %d incidents", n)
+	}
+	if n := obs.inconclusive.Load(); n != 4 {
+		t.Errorf("the observer was told of %d inconclusive results, want 4 (outpost_probes_inconclusive_total)", n)
 	}
 	slow.set(2 * time.Second) // a fifth of the timeout: the target's fault
 	for i := range 3 {

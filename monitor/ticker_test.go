@@ -21,6 +21,8 @@ type lagObserver struct {
 
 func (o *lagObserver) ObserveProbe(Check, probe.Result) {}
 
+func (o *lagObserver) ObserveInconclusive(Check) {}
+
 func (o *lagObserver) ObserveSchedulerLag(d time.Duration) {
 	o.mu.Lock()
 	o.lags = append(o.lags, d)

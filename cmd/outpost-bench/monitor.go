@@ -29,6 +29,8 @@ func (l *lagRecorder) ObserveProbe(monitor.Check, probe.Result) {
 	l.mu.Unlock()
 }
 
+func (l *lagRecorder) ObserveInconclusive(monitor.Check) {}
+
 func (l *lagRecorder) ObserveSchedulerLag(d time.Duration) {
 	l.mu.Lock()
 	l.lags = append(l.lags, d)
