@@ -345,3 +345,31 @@ func TestWriterRunWritesWhatArrivesWhileIdle(t *testing.T) {
 		t.Fatalf("final flush: %v", err)
 	}
 }
+
+// TestHeartbeatGoesWithTheNextBatch: through BufferedHistory a heartbeat
+// waits for the writer's next flush (the monitor records it under its
+// evaluation lock, which must not wait for a disk sync); a later one
+// replaces an earlier one not yet written.
+func TestHeartbeatGoesWithTheNextBatch(t *testing.T) {
+	db := openTest(t)
+	w := NewWriter(db, WriterOptions{})
+	h := BufferedHistory{DB: db, Writer: w}
+	first, second := time.Unix(1000, 0), time.Unix(1030, 0)
+	for _, at := range []time.Time{first, second} {
+		if err := h.Heartbeat(at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := db.LastHeartbeat(); err != nil || !got.IsZero() {
+		t.Fatalf("before the flush the stored heartbeat is %v (%v), want none", got, err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.LastHeartbeat(); err != nil || !got.Equal(second) {
+		t.Errorf("after the flush the stored heartbeat is %v (%v), want %v", got, err, second)
+	}
+	if w.queued() {
+		t.Error("something is still queued after the flush")
+	}
+}

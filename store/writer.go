@@ -51,6 +51,8 @@ type Writer struct {
 	lastErr string
 	// transitions wait for the next flush, in order (see AddTransitions).
 	transitions []Transition
+	// beat is a heartbeat waiting for the next flush; zero: none.
+	beat time.Time
 	// kick tells Run that something was queued.
 	kick chan struct{}
 
@@ -144,7 +146,7 @@ func (w *Writer) Run(ctx context.Context) error {
 func (w *Writer) queued() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.pending) > 0 || len(w.transitions) > 0
+	return len(w.pending) > 0 || len(w.transitions) > 0 || !w.beat.IsZero()
 }
 
 // Flush writes everything queued, in transactions of at most MaxBatch.
@@ -154,7 +156,47 @@ func (w *Writer) Flush() error {
 	if err := w.flushResults(); err != nil {
 		return err
 	}
-	return w.flushTransitions()
+	if err := w.flushTransitions(); err != nil {
+		return err
+	}
+	return w.flushHeartbeat()
+}
+
+// heartbeatWriter is implemented by *DB.
+type heartbeatWriter interface {
+	Heartbeat(t time.Time) error
+}
+
+// AddHeartbeat queues a heartbeat for the next flush (a later one
+// replaces it), so that the monitor never waits for the disk sync of one.
+func (w *Writer) AddHeartbeat(t time.Time) {
+	w.mu.Lock()
+	if t.After(w.beat) {
+		w.beat = t
+	}
+	w.mu.Unlock()
+	w.wake()
+}
+
+func (w *Writer) flushHeartbeat() error {
+	hw, ok := w.dst.(heartbeatWriter)
+	w.mu.Lock()
+	beat := w.beat
+	w.mu.Unlock()
+	if beat.IsZero() || !ok {
+		return nil
+	}
+	if err := hw.Heartbeat(beat); err != nil {
+		w.failures.Add(1)
+		w.logError(err)
+		return err // kept: written by the next flush
+	}
+	w.mu.Lock()
+	if w.beat.Equal(beat) {
+		w.beat = time.Time{}
+	}
+	w.mu.Unlock()
+	return nil
 }
 
 // transitionWriter is implemented by *DB.
@@ -267,5 +309,13 @@ type BufferedHistory struct {
 // RecordTransitions queues ts; it never fails.
 func (b BufferedHistory) RecordTransitions(ts []Transition) error {
 	b.Writer.AddTransitions(ts)
+	return nil
+}
+
+// Heartbeat queues t for the next batch; it never fails. The monitor
+// records a heartbeat while it holds its evaluation lock, which must not
+// wait for a disk sync.
+func (b BufferedHistory) Heartbeat(t time.Time) error {
+	b.Writer.AddHeartbeat(t)
 	return nil
 }
