@@ -72,7 +72,7 @@ type renderCache struct {
 
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
-	bytes   atomic.Int64 // of the documents kept in entries
+	bytes   int64 // of the documents kept in entries
 
 	zips sync.Pool
 }
@@ -120,7 +120,8 @@ func withoutCache(ctx context.Context) context.Context {
 // cacheEntry is one document: the bytes served now and the right to
 // rebuild them.
 type cacheEntry struct {
-	doc      atomic.Pointer[renderedDoc]
+	key      string
+	doc      atomic.Pointer[renderedDoc] // stored under renderCache.mu
 	building sync.Mutex
 	builds   [rebuildBurst]time.Time // ring of the latest rebuild times
 	next     int
@@ -134,15 +135,14 @@ type renderedDoc struct {
 	etag, gzETag string
 	stamp        stamp
 	built        time.Time
-	live         bool // depends on every probe result, not only on states
 }
 
 // fresh reports whether d still shows what the counters say.
-func (d *renderedDoc) fresh(now stamp, at time.Time) bool {
+func (d *renderedDoc) fresh(kind docKind, now stamp, at time.Time) bool {
 	if d.stamp.state != now.state || d.stamp.incidents != now.incidents {
 		return false
 	}
-	if d.live && d.stamp.results != now.results {
+	if kind.live && d.stamp.results != now.results {
 		return false
 	}
 	return at.Sub(d.built) < maxAge
@@ -201,7 +201,7 @@ func (c *renderCache) entry(key string) *cacheEntry {
 			return nil
 		}
 	}
-	e := &cacheEntry{}
+	e := &cacheEntry{key: key}
 	c.entries[key] = e
 	return e
 }
@@ -213,7 +213,7 @@ func (c *renderCache) evictLocked() {
 	for k, e := range c.entries {
 		if d := e.doc.Load(); d != nil && now.Sub(d.built) >= maxAge {
 			delete(c.entries, k)
-			c.bytes.Add(-d.size())
+			c.bytes -= d.size()
 		}
 	}
 }
@@ -225,7 +225,7 @@ func (c *renderCache) get(e *cacheEntry, kind docKind, h http.Handler, r *http.R
 	now := c.current()
 	at := c.clock()
 	d := e.doc.Load()
-	if d != nil && d.fresh(now, at) {
+	if d != nil && d.fresh(kind, now, at) {
 		return d
 	}
 	if d != nil {
@@ -243,7 +243,7 @@ func (c *renderCache) get(e *cacheEntry, kind docKind, h http.Handler, r *http.R
 		return d // rebuilt rebuildBurst times within the last second
 	}
 	now = c.current()
-	nd := c.render(kind, h, r, now)
+	nd := c.render(h, r, now)
 	if nd.status == http.StatusServiceUnavailable && d != nil {
 		return d // too busy to rebuild: the previous bytes beat a refusal
 	}
@@ -251,36 +251,40 @@ func (c *renderCache) get(e *cacheEntry, kind docKind, h http.Handler, r *http.R
 	e.builds[e.next] = nd.built
 	e.next = (e.next + 1) % rebuildBurst
 	if nd.status == http.StatusOK || nd.status == http.StatusNotFound {
-		c.keep(e, d, nd)
+		c.keep(e, nd)
 	}
 	return nd
 }
 
-// keep makes nd the entry's document in place of old, within the byte
-// budget; over it, stale documents are dropped first, and nd is served
-// this once without being kept if there is still no room.
-func (c *renderCache) keep(e *cacheEntry, old, nd *renderedDoc) {
-	grow := nd.size()
-	if old != nil {
-		grow -= old.size()
-	}
-	if c.bytes.Load()+grow > maxCachedBytes {
-		c.mu.Lock()
-		c.evictLocked()
-		c.mu.Unlock()
-		if c.bytes.Load()+grow > maxCachedBytes {
-			return
+// keep makes nd the entry's document, within the byte budget: over it,
+// stale documents are dropped first, and nd is served this once without
+// being kept if there is still no room, or if its entry was dropped while
+// it was rendered. Documents are stored under c.mu, so the byte count is
+// exact.
+func (c *renderCache) keep(e *cacheEntry, nd *renderedDoc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	grow := func() int64 {
+		if old := e.doc.Load(); old != nil {
+			return nd.size() - old.size()
 		}
+		return nd.size()
 	}
+	if c.bytes+grow() > maxCachedBytes {
+		c.evictLocked()
+	}
+	if c.entries[e.key] != e || c.bytes+grow() > maxCachedBytes {
+		return
+	}
+	c.bytes += grow()
 	e.doc.Store(nd)
-	c.bytes.Add(grow)
 }
 
 // size is what d holds in memory.
 func (d *renderedDoc) size() int64 { return int64(len(d.body) + len(d.gz)) }
 
 // render runs h into memory and prepares both encodings.
-func (c *renderCache) render(kind docKind, h http.Handler, r *http.Request, st stamp) *renderedDoc {
+func (c *renderCache) render(h http.Handler, r *http.Request, st stamp) *renderedDoc {
 	get := r.Clone(r.Context())
 	get.Method = http.MethodGet
 	buf := newBufferedResponse(new(bytes.Buffer))
@@ -288,7 +292,7 @@ func (c *renderCache) render(kind docKind, h http.Handler, r *http.Request, st s
 	if buf.status == 0 {
 		buf.status = http.StatusOK
 	}
-	d := &renderedDoc{status: buf.status, header: buf.header, body: buf.body.Bytes(), stamp: st, live: kind.live}
+	d := &renderedDoc{status: buf.status, header: buf.header, body: buf.body.Bytes(), stamp: st}
 	d.header.Add("Vary", "Accept-Encoding")
 	sum := sha256.Sum256(d.body)
 	tag := hex.EncodeToString(sum[:12])

@@ -258,7 +258,10 @@ func TestRenderCacheBoundsBytes(t *testing.T) {
 			t.Fatalf("incident %d: status %d, %d bytes", i, rec.Code, rec.Body.Len())
 		}
 	}
-	if n := f.cache.bytes.Load(); n > maxCachedBytes {
+	f.cache.mu.Lock()
+	n := f.cache.bytes
+	f.cache.mu.Unlock()
+	if n > maxCachedBytes {
 		t.Errorf("%d bytes cached, want at most %d", n, maxCachedBytes)
 	}
 }
