@@ -31,10 +31,11 @@ type Table struct {
 	ComponentStatus ComponentStatuses // page and badges
 	Impact          Impacts           // page and the operators' draft notice
 
-	Dates  Dates
-	Page   Page
-	Draft  Draft
-	Notify Notify
+	Dates   Dates
+	Page    Page
+	Draft   Draft
+	Notify  Notify
+	Console Console
 }
 
 // IncidentStatuses name the statuses of a published incident.
@@ -227,6 +228,109 @@ type Notify struct {
 	Review, Publish, Discard, Update, Resolve, PublicPage string
 	// Labels of public messages.
 	Details, When string
+}
+
+// Console is the review console under /admin/: operators, often on a
+// phone during an outage, review drafts and schedule maintenance there.
+// It says what happened and what to do next, in the page language.
+type Console struct {
+	Title string // after the page heading in <title>
+	Nav   string // label of the console navigation
+	// Navigation entries, also the headings of their pages.
+	Overview, Maintenance, Audit string
+	SignedInAs                   string // %s display name
+	Logout                       string
+	// Login.
+	Login       string // heading and button
+	LoginIntro  string
+	Token       string // label of the token field
+	Name        string // label of the display name field
+	NameHint    string
+	LoginWrong  string
+	NameInvalid string // %d maximum length
+	TooMany     string
+	// Errors.
+	Forbidden    string // heading
+	BadOrigin    string
+	BadCSRF      string
+	TooLarge     string // %d KiB
+	BadRequest   string // heading of a rejected form
+	NotFound     string // heading
+	NotFoundBody string
+	Off          string
+	Failed       string // heading of a server error
+	FailedBody   string
+	DiskFull     string
+	Back         string // link back to the overview
+	// Overview.
+	Drafts, DraftsNone       string
+	Waiting                  string // %s duration since the draft opened
+	AutoIn                   string // %s duration until auto_publish_after publishes it
+	AutoDue                  string
+	Published, PublishedNone string
+	LastUpdate               string // %s duration since the last public update
+	Overdue                  string // %s remind_after
+	Components               string
+	Check, State, LastResult string
+	NoResult                 string
+	Blind, Seeing            string
+	CheckState               CheckStates
+	// Maintenance.
+	Upcoming, InProgress, Past, MaintNone string
+	Schedule                              string // heading and button
+	AffectedComponents                    string
+	Start, End, MaintTitle, Body          string // form labels
+	TimeZone                              string // %s zone name
+	Cancel                                string
+	FromConfig                            string
+	BadTime                               string // %s field label
+	// Audit log.
+	When, Actor, Action, Incident, Detail string
+	Older, Newest                         string
+	AuditNone                             string
+	Done                                  ConsoleDone
+}
+
+// CheckStates name the live state of a check.
+type CheckStates struct {
+	Up, Degraded, Down, Unknown string
+}
+
+// Lookup returns the name of state ("up", "degraded", "down", "unknown").
+func (s CheckStates) Lookup(state string) (string, bool) {
+	switch state {
+	case "up":
+		return s.Up, true
+	case "degraded":
+		return s.Degraded, true
+	case "down":
+		return s.Down, true
+	case "unknown":
+		return s.Unknown, true
+	}
+	return "", false
+}
+
+// Text returns the name of state, or state itself when it has none.
+func (s CheckStates) Text(state string) string { return orKey(state, s.Lookup) }
+
+// ConsoleDone confirms what a console form did, on the page it redirects
+// to (?done=KEY).
+type ConsoleDone struct {
+	LoggedIn, Scheduled, Cancelled string
+}
+
+// Lookup returns the confirmation of key ("scheduled", ...).
+func (s ConsoleDone) Lookup(key string) (string, bool) {
+	switch key {
+	case "logged-in":
+		return s.LoggedIn, true
+	case "scheduled":
+		return s.Scheduled, true
+	case "cancelled":
+		return s.Cancelled, true
+	}
+	return "", false
 }
 
 // all lists the tables, the default first. A new language is a file
