@@ -60,7 +60,7 @@ func (r *Renderer) Render(n incident.Notice) (Rendered, bool) {
 	key := func(suffix string) string { return out.Thread + "-" + suffix }
 	switch n.Event {
 	case incident.EventDraftOpened:
-		out.Key, out.Subject, out.Text, out.URL = key("draft"), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n), r.reviewURL(inc.ID)
+		out.Key, out.Subject, out.Text = key("draft"), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n)
 	case incident.EventReminder:
 		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.nt.ReminderSubject, inc.Name), r.reminderText(n)
 	case incident.EventAutoPublished:
@@ -76,7 +76,7 @@ func (r *Renderer) Render(n incident.Notice) (Rendered, bool) {
 		return Rendered{}, false
 	}
 	if !n.Event.Public() {
-		out.Topic = fmt.Sprintf(r.nt.OpsTopic, inc.ID)
+		out.Topic, out.URL = fmt.Sprintf(r.nt.OpsTopic, inc.ID), r.consoleURL(inc.ID)
 	}
 	return out, true
 }
@@ -96,11 +96,13 @@ func (r *Renderer) incidentURL(id uint64) string {
 	return r.page.URL + "/incidents/" + strconv.FormatUint(id, 10)
 }
 
-func (r *Renderer) reviewURL(id uint64) string {
+// consoleURL is the incident's page in the review console, the link of
+// every operators' message: after logging in the operator lands on it.
+func (r *Renderer) consoleURL(id uint64) string {
 	if r.page.URL == "" {
 		return ""
 	}
-	return r.page.URL + "/api/admin/incidents/" + strconv.FormatUint(id, 10)
+	return r.page.URL + "/admin/incidents/" + strconv.FormatUint(id, 10)
 }
 
 // lines joins non-empty "label: value" lines.
@@ -133,7 +135,7 @@ func (r *Renderer) draftText(n incident.Notice) string {
 	return paragraphs(
 		fmt.Sprintf(r.nt.DraftIntro, inc.ID, r.tx.Impact.Text(inc.Impact), r.names(inc.Components, n.Names)),
 		r.nt.DraftLabel+": "+inc.Name+"\n"+inc.Body,
-		lines(r.nt.Review, r.reviewURL(inc.ID), r.nt.Publish, "outpost incident publish "+id,
+		lines(r.nt.Review, r.consoleURL(inc.ID), r.nt.Publish, "outpost incident publish "+id,
 			r.nt.Discard, "outpost incident discard "+id))
 }
 
@@ -141,7 +143,7 @@ func (r *Renderer) reminderText(n incident.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
 		fmt.Sprintf(r.nt.ReminderIntro, inc.ID, inc.Name, r.clock(inc.LastPublishedUpdate()), n.After),
-		lines(r.nt.Update, "outpost incident update "+id+" -status "+inc.Status+` -body "…"`,
+		lines(r.nt.Review, r.consoleURL(inc.ID), r.nt.Update, "outpost incident update "+id+" -status "+inc.Status+` -body "…"`,
 			r.nt.Resolve, "outpost incident resolve "+id, r.nt.PublicPage, r.incidentURL(inc.ID)))
 }
 
@@ -150,7 +152,8 @@ func (r *Renderer) autoText(n incident.Notice) string {
 	return paragraphs(
 		fmt.Sprintf(r.nt.AutoIntro, inc.ID, n.After),
 		inc.Name+"\n"+inc.Body,
-		lines(r.nt.PublicPage, r.incidentURL(inc.ID), r.nt.Update, "outpost incident update "+id+` -status identified -body "…"`))
+		lines(r.nt.Review, r.consoleURL(inc.ID), r.nt.PublicPage, r.incidentURL(inc.ID),
+			r.nt.Update, "outpost incident update "+id+` -status identified -body "…"`))
 }
 
 // publicText is the latest published update as the status page shows it.

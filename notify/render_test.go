@@ -66,7 +66,7 @@ func TestRender(t *testing.T) {
 		{"draft", "en", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, false, base + "-draft",
 			"outpost: incident #12", "New draft: Telephony unavailable",
 			[]string{"Draft incident #12 (Major impact) for Telephony is waiting for review. Nothing is public yet.",
-				"Draft: Telephony unavailable\nCalls fail.", "Review: https://status.example.com/api/admin/incidents/12",
+				"Draft: Telephony unavailable\nCalls fail.", "Review: https://status.example.com/admin/incidents/12",
 				"Publish: outpost incident publish 12", "Discard: outpost incident discard 12"}, nil},
 		{"draft without page url", "en", incident.Notice{Event: incident.EventDraftOpened, Incident: draft()}, true, base + "-draft",
 			"outpost: incident #12", "New draft: Telephony unavailable", []string{"Publish: outpost incident publish 12"}, []string{"Review", "http"}},
@@ -78,10 +78,11 @@ func TestRender(t *testing.T) {
 		{"reminder", "en", incident.Notice{Event: incident.EventReminder, Incident: published(), After: 30 * time.Minute}, false,
 			base + "-reminder-1795492800", "outpost: incident #12", "Reminder: post an update on Telephony unavailable",
 			[]string{`no public update since 2026-11-24 04:02 CET (remind_after 30m0s)`, `outpost incident update 12 -status identified -body "…"`,
-				"Public page: https://status.example.com/incidents/12"}, nil},
+				"Review: https://status.example.com/admin/incidents/12", "Public page: https://status.example.com/incidents/12"}, nil},
 		{"auto published", "en", incident.Notice{Event: incident.EventAutoPublished, Incident: published(), After: 10 * time.Minute}, false,
 			base + "-auto-published", "outpost: incident #12", "Published automatically: Telephony unavailable",
-			[]string{"after auto_publish_after (10m0s) and is now public"}, nil},
+			[]string{"after auto_publish_after (10m0s) and is now public", "Review: https://status.example.com/admin/incidents/12",
+				"Public page: https://status.example.com/incidents/12"}, nil},
 		{"published", "en", incident.Notice{Event: incident.EventIncidentPublished, Incident: published()}, false, base + "-published",
 			"Telephony unavailable", "Telephony unavailable",
 			[]string{"Identified: A carrier link is down.", "Affects: Telephony and Website", "Details: https://status.example.com/incidents/12"},
@@ -255,6 +256,31 @@ func TestEveryMessageSaysWhatTheTableSays(t *testing.T) {
 			for channel, got := range send(t, msgs[0]) {
 				if want := "(" + tb.Impact.Major + ")"; !strings.Contains(got[1], want) {
 					t.Errorf("draft notice by %s lacks the impact %q: %q", channel, want, got[1])
+				}
+			}
+			// Every operators' message links to the incident's console page,
+			// in the text of every channel and in the webhook's url.
+			const console = "https://status.example.com/admin/incidents/12"
+			for _, no := range []incident.Notice{{Event: incident.EventDraftOpened, Incident: draft()},
+				{Event: incident.EventReminder, Incident: published(), After: time.Hour},
+				{Event: incident.EventAutoPublished, Incident: published(), After: 10 * time.Minute}} {
+				no.Names, no.At = names, renderT0
+				msgs := n.Messages(no)
+				if len(msgs) != 1 || msgs[0].URL != console {
+					t.Fatalf("%s: %d messages, %+v", no.Event, len(msgs), msgs)
+				}
+				for channel, got := range send(t, msgs[0]) {
+					if want := tb.Notify.Review + ": " + console; !slices.Contains(strings.Split(got[1], "\n"), want) {
+						t.Errorf("%s by %s: no line %q in %q", no.Event, channel, want, got[1])
+					}
+				}
+				hookRecv.mu.Lock()
+				body := hookRecv.bodies[len(hookRecv.bodies)-1]
+				hookRecv.mu.Unlock()
+				var doc notify.WebhookBody
+				_ = json.Unmarshal(body, &doc)
+				if doc.URL != console || strings.Contains(string(body), "/api/admin/") {
+					t.Errorf("%s by webhook: url %q, want %q", no.Event, doc.URL, console)
 				}
 			}
 		})

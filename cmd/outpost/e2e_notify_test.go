@@ -92,7 +92,8 @@ notify:
 		t.Fatal(err)
 	}
 	if draft.Event != "draft_opened" || draft.Audience != "operators" || !strings.Contains(draft.Text, "outpost incident publish 1") ||
-		!strings.Contains(draft.Text, "https://status.example.com/api/admin/incidents/1") || headers[0].Get(notify.HeaderIdempotencyKey) != draft.ID {
+		!strings.Contains(draft.Text, "https://status.example.com/admin/incidents/1\n") ||
+		draft.URL != "https://status.example.com/admin/incidents/1" || headers[0].Get(notify.HeaderIdempotencyKey) != draft.ID {
 		t.Errorf("draft notification = %s", bodies[0])
 	}
 	cmd := exec.Command(outpostBin, "incident", "publish", "1")
