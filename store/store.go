@@ -39,10 +39,11 @@ var (
 	bucketUpdates       = []byte("updates")
 	bucketMaintenance   = []byte("maintenance")
 	bucketAudit         = []byte("audit")
-	bucketOutbox        = []byte("outbox") // outbox/<channel>/<seq>: pending notifications
-	bucketSent          = []byte("sent")   // sent/<channel>/<key>: idempotency marks
+	bucketOutbox        = []byte("outbox")   // outbox/<channel>/<seq>: pending notifications
+	bucketSent          = []byte("sent")     // sent/<channel>/<key>: idempotency marks
+	bucketSessions      = []byte("sessions") // sessions/<SHA-256 of the id>: review console logins
 	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups, bucketProbeDays,
-		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent}
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
