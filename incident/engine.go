@@ -152,6 +152,14 @@ func (e *Engine) SetSettings(s Settings) {
 	e.settings = s
 }
 
+// Settings returns the timers and the language in force, for the review
+// console's countdowns.
+func (e *Engine) Settings() Settings {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings
+}
+
 // OnChange sets f to run after every change an operation (CreateIncident,
 // EditIncident, PublishIncident, AddUpdate, ResolveIncident,
 // DiscardIncident) stored: the incident may need Evaluate soon, and its
