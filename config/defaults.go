@@ -31,6 +31,8 @@ const (
 	DefaultNotifyBurst     = 10
 	DefaultNotifyTimeout   = 10 * time.Second
 	DefaultSMTPTLS         = "starttls"
+	DefaultTemplateImpact  = "minor"
+	DefaultTemplateStatus  = "investigating"
 )
 
 // DefaultWindows are the standard availability windows.
@@ -90,6 +92,11 @@ func (v *validator) applyDefaults() {
 		for j := range comp.Checks {
 			v.checkDefaults(comp, j, fmt.Sprintf("%s.checks[%d]", p, j))
 		}
+	}
+	for i := range c.Templates {
+		p := fmt.Sprintf("templates[%d]", i)
+		str(&c.Templates[i].Impact, p+".impact", DefaultTemplateImpact)
+		str(&c.Templates[i].Status, p+".status", DefaultTemplateStatus)
 	}
 	for i := range c.Notify {
 		p := fmt.Sprintf("notify[%d]", i)

@@ -16,6 +16,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("components: [{name: W, checks: [{name: H, target: \"http://x/\"}]}]"))
 	f.Add([]byte("defaults: {interval: 1d1h, fail_after: -1}\n"))
 	f.Add([]byte("a: &x [*x]"))
+	f.Add([]byte(wordingConfig))
+	f.Add([]byte("components: [{name: W, impact: {en: a, fr: b}, workaround: [x], checks: [{name: H, target: \"http://x/\"}]}]\n" +
+		"templates: [{name: Bad Name, title: {de: &t T}, body: *t, impact: severe, status: resolved, components: [nope]}, {title: \"\"}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, err := config.Parse("fuzz.yaml", data, opts())
 		if err != nil && len(config.List(err)) == 0 {

@@ -24,6 +24,7 @@ type Config struct {
 	Incidents    Incidents     `yaml:"incidents"`
 	Maintenance  []Maintenance `yaml:"maintenance"`
 	Notify       []Notify      `yaml:"notify"`
+	Templates    []Template    `yaml:"templates"`
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`
@@ -102,6 +103,12 @@ type Component struct {
 	Name        string  `yaml:"name"`
 	Description string  `yaml:"description"`
 	Checks      []Check `yaml:"checks"`
+
+	// Impact says what customers notice while the component is down
+	// ("calls cannot be placed or received"), Workaround what they can
+	// do meanwhile; drafted incidents use them. Both optional.
+	Impact     Localized `yaml:"impact"`
+	Workaround Localized `yaml:"workaround"`
 }
 
 // Check is one target probed at an interval. Unset keys come from Defaults.
@@ -174,6 +181,17 @@ type Maintenance struct {
 	End        Timestamp `yaml:"end"`
 	Title      string    `yaml:"title"`
 	Body       string    `yaml:"body"`
+}
+
+// Template is a named start for an incident an operator opens by hand
+// (the console's template select, outpost incident new -template NAME).
+type Template struct {
+	Name       string    `yaml:"name"` // slug-like, unique
+	Title      Localized `yaml:"title"`
+	Body       Localized `yaml:"body"`
+	Impact     string    `yaml:"impact"`     // none, minor (default), major or critical
+	Components []string  `yaml:"components"` // component ids
+	Status     string    `yaml:"status"`     // investigating (default), identified or monitoring
 }
 
 // Notify is one notification channel. Its name identifies its outbox in

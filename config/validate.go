@@ -77,6 +77,7 @@ func (v *validator) validate() {
 	// incidents.*: durations are non-negative by construction; 0 turns a timer off.
 	v.validateMaintenance()
 	v.validateNotify()
+	v.validateTemplates()
 }
 
 func (v *validator) validatePage() {
