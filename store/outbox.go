@@ -37,6 +37,17 @@ type OutboxMessage struct {
 	Maintenance *MessageMaintenance `json:"maintenance,omitempty"`
 	CreatedAt   time.Time           `json:"created_at"`
 
+	// NotBefore holds the message back until then (an escalation): it
+	// waits outside the channel's queue, so it delays nothing else, and
+	// joins the queue at that time (Release), unless IfDraft is set and
+	// incident IncidentID is no longer a draft by then.
+	NotBefore time.Time `json:"not_before,omitzero"`
+	IfDraft   bool      `json:"if_draft,omitempty"`
+	// After is the key of a held message of the same channel: this one is
+	// enqueued only when that one has joined the queue (an escalation's
+	// follow-ups reach the deputy only when the escalation did).
+	After string `json:"after,omitempty"`
+
 	// Delivery state, changed by Reschedule.
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
@@ -80,6 +91,10 @@ type sentMark struct {
 	Done   time.Time `json:"done,omitzero"`
 	// Failed is the final error when the message was dropped undelivered.
 	Failed string `json:"failed,omitempty"`
+	// Held is true while the message waits for its NotBefore; Skipped
+	// says why it then never joined the queue.
+	Held    bool   `json:"held,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // OnEnqueue sets fn to run after every committed transaction that
@@ -112,6 +127,19 @@ func (db *DB) enqueue(tx *bolt.Tx, msgs []OutboxMessage) error {
 		}
 		if marks.Get([]byte(m.Key)) != nil {
 			continue // this key was enqueued before: never twice
+		}
+		if m.After != "" && !released(marks, m.After) {
+			continue
+		}
+		if !m.NotBefore.IsZero() {
+			seq, err := hold(tx, m)
+			if err != nil {
+				return err
+			}
+			if err := putJSON(marks, []byte(m.Key), sentMark{Seq: seq, Queued: m.CreatedAt, Held: true}); err != nil {
+				return err
+			}
+			continue
 		}
 		q, err := tx.Bucket(bucketOutbox).CreateBucketIfNotExists([]byte(m.Channel))
 		if err != nil {

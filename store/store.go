@@ -42,8 +42,9 @@ var (
 	bucketOutbox        = []byte("outbox")   // outbox/<channel>/<seq>: pending notifications
 	bucketSent          = []byte("sent")     // sent/<channel>/<key>: idempotency marks
 	bucketSessions      = []byte("sessions") // sessions/<SHA-256 of the id>: review console logins
+	bucketHeld          = []byte("held")     // held/<channel>/<not before><seq>: escalations waiting for their time
 	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups, bucketProbeDays,
-		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions}
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions, bucketHeld}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
