@@ -216,7 +216,7 @@ func TestNotifySecretsAndDefaults(t *testing.T) {
 	o.Getenv = func(name string) string { return map[string]string{"HOOK": "hook secret"}[name] }
 	src := `components: [{name: W, checks: [{name: H, target: "http://127.0.0.1/"}]}]
 notify:
-  - {type: webhook, url: "https://hooks.example.com/x", secret_env: HOOK}
+  - {type: webhook, url: "https://hooks.example.com/x", secret_env: HOOK, escalate_after: 10m}
   - {type: email, audience: public, smtp: "smtp.example.com:587", from: "Status <s@example.com>", to: [a@example.com],
      username: s, password_file: "` + file + `", rate_limit: 5, rate_burst: 2, timeout: 3s, smtp_tls: auto}`
 	cfg, err := config.Parse("c.yaml", []byte(src), o)
@@ -234,6 +234,8 @@ notify:
 		{"webhook rate", hook.RateLimit, config.DefaultNotifyRate},
 		{"webhook burst", hook.RateBurst, config.DefaultNotifyBurst},
 		{"webhook timeout", hook.Timeout.D(), config.DefaultNotifyTimeout},
+		{"webhook escalate_after", hook.EscalateAfter.D(), 10 * time.Minute},
+		{"email escalate_after off", mail.EscalateAfter.D(), time.Duration(0)},
 		{"smtp password", mail.Password.Reveal(), "pw from file"},
 		{"smtp tls", mail.SMTPTLS, "auto"},
 		{"email rate", mail.RateLimit, 5},

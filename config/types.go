@@ -220,6 +220,11 @@ type Notify struct {
 	RateLimit int      `yaml:"rate_limit"` // messages per minute
 	RateBurst int      `yaml:"rate_burst"` // messages sent at once after a quiet time
 	Timeout   Duration `yaml:"timeout"`    // per attempt
+	// EscalateAfter makes an operators channel the deputy of the
+	// notification plan: it gets draft_opened only when the draft is
+	// still unreviewed after this long (and then what follows for that
+	// incident). 0, the default, sends everything at once.
+	EscalateAfter Duration `yaml:"escalate_after"`
 
 	// Secret is the webhook signing secret and Password the SMTP
 	// password, read at load time.

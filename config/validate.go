@@ -226,6 +226,9 @@ func (v *validator) validateNotify() {
 		v.atLeast(p+".rate_limit", n.RateLimit, 1)
 		v.atLeast(p+".rate_burst", n.RateBurst, 1)
 		v.positive(p+".timeout", n.Timeout)
+		if n.EscalateAfter > 0 && n.Audience != "operators" {
+			v.errorf(p+".escalate_after", "only operators channels escalate drafts (the public never sees one); remove escalate_after or set audience: operators")
+		}
 		switch n.Type {
 		case "webhook", "slack":
 			v.notifyURL(p, n)
