@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"internal/accept":   {},
 	"internal/httpjson": {},
 	"internal/testpeer": {},
+	"internal/cdp":      {}, // a DevTools client for browser tests; no command imports it
 	"probe":             {}, // probers know nothing of configuration, storage or metrics
 	"config":            {"text"},
 	"store":             {"config"},
