@@ -57,6 +57,10 @@ type Component struct {
 	ID          string
 	Name        string
 	Description string
+	// Impact and Workaround are the config's wording in the page
+	// language (components[].impact and .workaround), empty when unset.
+	Impact     string
+	Workaround string
 }
 
 // View is what the engine needs to know of a component's status.

@@ -38,6 +38,9 @@ type Component struct {
 	Name        string
 	Description string
 	Checks      []string // check keys
+	// Impact and Workaround are the wording drafts use, in the page
+	// language (config components[].impact and .workaround).
+	Impact, Workaround string
 }
 
 // componentStatus derives a component's status from its checks' states:

@@ -26,7 +26,7 @@ var _ Incidents = (*incident.Engine)(nil)
 func incidentComponents(comps []Component) []incident.Component {
 	out := make([]incident.Component, len(comps))
 	for i, c := range comps {
-		out[i] = incident.Component{ID: c.ID, Name: c.Name, Description: c.Description}
+		out[i] = incident.Component{ID: c.ID, Name: c.Name, Description: c.Description, Impact: c.Impact, Workaround: c.Workaround}
 	}
 	return out
 }

@@ -18,7 +18,8 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 	}
 	spec := Spec{Checks: checks}
 	for _, comp := range cfg.Components {
-		c := Component{ID: comp.ID, Name: comp.Name, Description: comp.Description}
+		c := Component{ID: comp.ID, Name: comp.Name, Description: comp.Description,
+			Impact: comp.Impact.For(cfg.Page.Language), Workaround: comp.Workaround.For(cfg.Page.Language)}
 		for _, ch := range comp.Checks {
 			c.Checks = append(c.Checks, ch.Key())
 		}

@@ -100,14 +100,16 @@ var de = Table{
 		BadgeUnknown:    "unbekannte Komponente",
 	},
 	Draft: Draft{
-		MajorTitle:   "%s nicht verfügbar",
-		PartialTitle: "%s teilweise gestört",
-		MajorBody: "%s ist derzeit nicht verfügbar.%s Bis zur Behebung ist die Nutzung möglicherweise nicht möglich. " +
-			"Wir arbeiten daran und informieren auf dieser Seite, sobald wir mehr wissen.",
-		PartialBody: "Ein Teil der Anfragen an %s schlägt derzeit fehl.%s Falls etwas nicht funktioniert, versuchen Sie es bitte in einigen Minuten erneut. " +
-			"Wir arbeiten daran und informieren auf dieser Seite, sobald wir mehr wissen.",
-		Affected:     " Betroffen: %s.",
-		ResolvedBody: "%s funktioniert wieder normal. Wir bitten die Störung zu entschuldigen und danken für Ihre Geduld.",
+		MajorTitle:    "%s nicht verfügbar",
+		PartialTitle:  "%s teilweise gestört",
+		MajorLead:     "%s ist derzeit nicht verfügbar.%s Bis zur Behebung ist die Nutzung möglicherweise nicht möglich.",
+		PartialLead:   "Ein Teil der Anfragen an %s schlägt derzeit fehl.%s Falls etwas nicht funktioniert, versuchen Sie es bitte in einigen Minuten erneut.",
+		MajorImpact:   "%s ist derzeit nicht verfügbar: %s.",
+		PartialImpact: "%s ist teilweise gestört. Bei einem Teil unserer Kunden gilt: %s.",
+		Workaround:    "So können Sie sich in der Zwischenzeit behelfen: %s.",
+		Closing:       "Wir arbeiten daran und informieren auf dieser Seite, sobald wir mehr wissen.",
+		Affected:      " Betroffen: %s.",
+		ResolvedBody:  "%s funktioniert wieder normal. Wir bitten die Störung zu entschuldigen und danken für Ihre Geduld.",
 	},
 	Notify: Notify{
 		OpsTopic:        "outpost: Störung #%d",

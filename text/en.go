@@ -100,14 +100,16 @@ var en = Table{
 		BadgeUnknown:    "unknown component",
 	},
 	Draft: Draft{
-		MajorTitle:   "%s unavailable",
-		PartialTitle: "%s partly disrupted",
-		MajorBody: "%s is currently not available.%s You may not be able to use it until it is restored. " +
-			"We are working on it and will update this page as soon as we know more.",
-		PartialBody: "Some requests to %s are currently failing.%s If something does not work, please try again in a few minutes. " +
-			"We are working on it and will update this page as soon as we know more.",
-		Affected:     " Affected: %s.",
-		ResolvedBody: "%s is working normally again. We are sorry for the disruption and thank you for your patience.",
+		MajorTitle:    "%s unavailable",
+		PartialTitle:  "%s partly disrupted",
+		MajorLead:     "%s is currently not available.%s You may not be able to use it until it is restored.",
+		PartialLead:   "Some requests to %s are currently failing.%s If something does not work, please try again in a few minutes.",
+		MajorImpact:   "%s is currently not available: %s.",
+		PartialImpact: "%s is partly disrupted: for some customers, %s.",
+		Workaround:    "Meanwhile %s.",
+		Closing:       "We are working on it and will update this page as soon as we know more.",
+		Affected:      " Affected: %s.",
+		ResolvedBody:  "%s is working normally again. We are sorry for the disruption and thank you for your patience.",
 	},
 	Notify: Notify{
 		OpsTopic:        "outpost: incident #%d",

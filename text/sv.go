@@ -100,14 +100,16 @@ var sv = Table{
 		BadgeUnknown:    "okänd komponent",
 	},
 	Draft: Draft{
-		MajorTitle:   "%s är inte tillgängligt",
-		PartialTitle: "%s är delvis stört",
-		MajorBody: "%s är för närvarande inte tillgängligt.%s Tjänsten kan vara oanvändbar tills felet är åtgärdat. " +
-			"Vi arbetar med saken och uppdaterar den här sidan så snart vi vet mer.",
-		PartialBody: "En del förfrågningar till %s misslyckas för närvarande.%s Om något inte fungerar, försök igen om några minuter. " +
-			"Vi arbetar med saken och uppdaterar den här sidan så snart vi vet mer.",
-		Affected:     " Berörda tjänster: %s.",
-		ResolvedBody: "%s fungerar normalt igen. Vi ber om ursäkt för störningen och tackar för ert tålamod.",
+		MajorTitle:    "%s är inte tillgängligt",
+		PartialTitle:  "%s är delvis stört",
+		MajorLead:     "%s är för närvarande inte tillgängligt.%s Tjänsten kan vara oanvändbar tills felet är åtgärdat.",
+		PartialLead:   "En del förfrågningar till %s misslyckas för närvarande.%s Om något inte fungerar, försök igen om några minuter.",
+		MajorImpact:   "%s är för närvarande inte tillgängligt: %s.",
+		PartialImpact: "%s är delvis stört. För vissa kunder gäller just nu: %s.",
+		Workaround:    "Så här kan ni göra under tiden: %s.",
+		Closing:       "Vi arbetar med saken och uppdaterar den här sidan så snart vi vet mer.",
+		Affected:      " Berörda tjänster: %s.",
+		ResolvedBody:  "%s fungerar normalt igen. Vi ber om ursäkt för störningen och tackar för ert tålamod.",
 	},
 	Notify: Notify{
 		OpsTopic:        "outpost: störning #%d",

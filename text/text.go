@@ -203,11 +203,19 @@ type Banners struct {
 // Draft is the wording of incidents the engine drafts. It says what
 // customers notice and what they can do, never a cause and never a
 // promised fix time: a person reviews it before it is published.
+//
+// A body is, in this order: an Impact sentence (and a Workaround
+// sentence) for each component with impact wording in the config, one
+// Lead for the components without, the Workaround sentences of those,
+// and the Closing.
 type Draft struct {
-	MajorTitle, PartialTitle string // %s: component names
-	MajorBody, PartialBody   string // %s: names, then the Affected sentence (or nothing)
-	Affected                 string // %s: component descriptions
-	ResolvedBody             string // %s: names; the proposed resolution
+	MajorTitle, PartialTitle   string // %s: component names
+	MajorLead, PartialLead     string // %s: names of components without impact wording, then the Affected sentence (or nothing)
+	MajorImpact, PartialImpact string // %s: a component's name, %s: its impact wording (components[].impact)
+	Workaround                 string // %s: what customers can do meanwhile (components[].workaround)
+	Affected                   string // %s: component descriptions
+	Closing                    string // ends every drafted body
+	ResolvedBody               string // %s: names; the proposed resolution
 }
 
 // Notify is the wording of notifications. Operators' messages say what
