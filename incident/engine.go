@@ -39,6 +39,8 @@ type Settings struct {
 	AutoPublishAfter time.Duration
 	AutoResolveAfter time.Duration
 	RemindAfter      time.Duration
+	// Templates are the named starts of manual incidents (Templates).
+	Templates []Template
 }
 
 // SettingsFromConfig reads the incident settings of a validated config.
@@ -49,6 +51,7 @@ func SettingsFromConfig(cfg *config.Config) Settings {
 		AutoPublishAfter: cfg.Incidents.AutoPublishAfter.D(),
 		AutoResolveAfter: cfg.Incidents.AutoResolveAfter.D(),
 		RemindAfter:      cfg.Incidents.RemindAfter.D(),
+		Templates:        TemplatesFromConfig(cfg),
 	}
 }
 
@@ -130,6 +133,7 @@ func New(db Store, o Options) *Engine {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	o.Settings.Templates = cloneTemplates(o.Settings.Templates)
 	e := &Engine{db: db, notifier: o.Notifier, settings: o.Settings, now: o.Now, log: o.Logger,
 		cache: map[uint64]store.Incident{}}
 	e.SetComponents(o.Components)
@@ -148,9 +152,11 @@ func (e *Engine) SetComponents(comps []Component) {
 	e.comps = m
 }
 
-// SetSettings replaces the timers and the language (a reload). Timers
-// may move: the driver of Evaluate asks NextDeadline again.
+// SetSettings replaces the timers, the language and the templates (a
+// reload). Timers may move: the driver of Evaluate asks NextDeadline
+// again.
 func (e *Engine) SetSettings(s Settings) {
+	s.Templates = cloneTemplates(s.Templates)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.settings = s
