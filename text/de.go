@@ -122,6 +122,8 @@ var de = Table{
 		DraftLabel:      "Entwurf",
 		ReminderIntro:   "Die Störung #%d %q hat seit %s keine öffentliche Aktualisierung erhalten (remind_after %s).",
 		AutoIntro:       "Die Störung aus Entwurf #%d bestand nach auto_publish_after (%s) weiter; der Entwurf ist jetzt öffentlich.",
+		DeputySubject:   "Seit %s ungeprüft: Entwurf #%d – %s",
+		DeputyIntro:     "Niemand hat den Entwurf #%d innerhalb von %s veröffentlicht oder verworfen; er geht deshalb an Sie als Vertretung.",
 		Review:          "Prüfen",
 		Publish:         "Veröffentlichen",
 		Discard:         "Verwerfen",

@@ -122,6 +122,8 @@ var en = Table{
 		DraftLabel:      "Draft",
 		ReminderIntro:   "Incident #%d %q has had no public update since %s (remind_after %s).",
 		AutoIntro:       "Draft incident #%d was still failing after auto_publish_after (%s) and is now public.",
+		DeputySubject:   "Unreviewed for %s: draft incident #%d – %s",
+		DeputyIntro:     "Nobody has published or discarded draft incident #%d within %s, so it is escalated to you as the deputy.",
 		Review:          "Review",
 		Publish:         "Publish",
 		Discard:         "Discard",

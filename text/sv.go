@@ -122,6 +122,8 @@ var sv = Table{
 		DraftLabel:      "Utkast",
 		ReminderIntro:   "Störningen #%d %q har inte uppdaterats offentligt sedan %s (remind_after %s).",
 		AutoIntro:       "Felet i utkast #%d kvarstod efter auto_publish_after (%s), och utkastet är nu publicerat.",
+		DeputySubject:   "Ogranskat i %s: utkast #%d – %s",
+		DeputyIntro:     "Ingen har publicerat eller kastat utkastet #%d inom %s, så det skickas vidare till dig som ersättare.",
 		Review:          "Granska",
 		Publish:         "Publicera",
 		Discard:         "Kasta",

@@ -232,6 +232,10 @@ type Notify struct {
 	DraftLabel      string // before the draft's title
 	ReminderIntro   string // %d id, %q name, %s since, %s remind_after
 	AutoIntro       string // %d id, %s auto_publish_after
+	// An escalation is the draft notice as a deputy (escalate_after) gets
+	// it when nobody reviewed the draft in time.
+	DeputySubject string // %s escalate_after, %d id, %s incident name
+	DeputyIntro   string // %d id, %s escalate_after
 	// Labels before a link or a command.
 	Review, Publish, Discard, Update, Resolve, PublicPage string
 	// Labels of public messages.
