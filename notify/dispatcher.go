@@ -19,6 +19,9 @@ type Outbox interface {
 	MarkFailed(channel string, seq uint64, key string, at time.Time, reason string, audit store.AuditEntry) error
 	Reschedule(channel string, seq uint64, attempts int, next time.Time, lastErr string) error
 	PruneSent(cut time.Time, limit int) (int, error)
+	// Release moves held messages (escalations) that are due into the
+	// queue and returns when the next one is.
+	Release(channel string, now time.Time) (time.Time, error)
 }
 
 var _ Outbox = (*store.DB)(nil)
@@ -161,10 +164,24 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// step delivers the head of the outbox if it is due and the rate limit
-// allows, and returns how long to wait before the next step.
+// step releases the held messages that are due, delivers the head of the
+// outbox if it is due and the rate limit allows, and returns how long to
+// wait before the next step.
 func (w *worker) step(ctx context.Context) time.Duration {
 	now := w.o.Clock.Now()
+	held, err := w.db.Release(w.ch.Name, now)
+	if err != nil {
+		w.logChange("notify: releasing held messages failed; retrying", err)
+	}
+	wait := w.deliver(ctx, now)
+	if untilHeld := held.Sub(now); !held.IsZero() && untilHeld < wait {
+		return max(untilHeld, time.Nanosecond)
+	}
+	return wait
+}
+
+// deliver is step's delivery of the head of the outbox.
+func (w *worker) deliver(ctx context.Context, now time.Time) time.Duration {
 	head, err := w.db.Outbox(w.ch.Name, 1)
 	if err != nil {
 		w.logChange("notify: reading the outbox failed; retrying", err)

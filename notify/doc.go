@@ -19,6 +19,10 @@
 //     removes it in one transaction; a retryable failure reschedules it;
 //     a final one drops it with an audit entry. Delivery is at least once
 //     with a stable key: see the README, "Notifications".
+//   - An operators channel with escalate_after is a deputy: its
+//     draft_opened waits in the store as a held message and joins the
+//     queue only if the incident is still a draft when its time comes
+//     (see Notifier); each step of its worker releases what is due.
 //   - Metrics count sent and failed attempts and read pending counts from
 //     the outbox at scrape time.
 package notify

@@ -26,6 +26,9 @@ type Channel struct {
 	// RatePerMinute and Burst shape the token bucket (default 30 and 10).
 	RatePerMinute int
 	Burst         int
+	// EscalateAfter makes an operators channel the deputy of the
+	// notification plan: see Notifier.
+	EscalateAfter time.Duration
 }
 
 // ChannelOptions are what channels built from the configuration share.
@@ -60,13 +63,24 @@ func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error
 			return nil, fmt.Errorf("notify: channel %s: %w", n.Name, err)
 		}
 		out = append(out, Channel{Name: n.Name, Type: n.Type, Audience: n.Audience, Sender: s,
-			RatePerMinute: n.RateLimit, Burst: n.RateBurst})
+			RatePerMinute: n.RateLimit, Burst: n.RateBurst, EscalateAfter: n.EscalateAfter.D()})
 	}
 	return out, nil
 }
 
 // Notifier implements incident.Notifier: it renders each notice once and
 // addresses the same message to every channel whose audience wants it.
+//
+// An operators channel with EscalateAfter D is the deputy: it gets a
+// draft_opened only when the draft is still a draft D after it was
+// opened, worded as an escalation. The message is enqueued with the
+// draft, held in the store until then (store.OutboxMessage.NotBefore),
+// and dropped at that time if the incident was published, discarded or
+// resolved meanwhile: the store checks that in the transaction that
+// releases it, so a restart neither loses nor repeats it. The deputy gets
+// the incident's later operators' messages (reminders, auto-published)
+// only once the escalation reached it, so a deputy is told about
+// exactly the incidents the first person left alone.
 type Notifier struct {
 	r        *Renderer
 	channels []Channel
@@ -91,6 +105,7 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 	}
 	var out []store.OutboxMessage
 	var msg store.OutboxMessage
+	var escalations map[time.Duration]store.OutboxMessage
 	for _, ch := range n.channels {
 		if ch.Audience != audience {
 			continue
@@ -105,8 +120,34 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 				Incident: r.Incident, Maintenance: r.Maintenance, CreatedAt: no.At}
 		}
 		m := msg
+		if d := ch.EscalateAfter; d > 0 && audience == AudienceOperators {
+			if no.Event != incident.EventDraftOpened {
+				m.After = draftKey(no.Incident) // only after an escalation the deputy got
+			} else if e, ok := escalations[d]; ok {
+				m = e
+			} else {
+				m = n.escalation(no, msg, d)
+				if escalations == nil {
+					escalations = map[time.Duration]store.OutboxMessage{}
+				}
+				escalations[d] = m
+			}
+		}
 		m.Channel = ch.Name
 		out = append(out, m)
 	}
 	return out
+}
+
+// escalation is msg, a draft_opened, as the deputy of a channel with
+// escalate_after d gets it: worded as an escalation, held until the draft
+// has waited d, and sent only if it is still a draft then.
+func (n *Notifier) escalation(no incident.Notice, msg store.OutboxMessage, d time.Duration) store.OutboxMessage {
+	opened := no.Incident.CreatedAt
+	if opened.IsZero() {
+		opened = no.At
+	}
+	msg.Subject, msg.Text = n.r.escalation(no, d)
+	msg.NotBefore, msg.IfDraft = opened.Add(d), true
+	return msg
 }

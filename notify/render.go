@@ -60,7 +60,7 @@ func (r *Renderer) Render(n incident.Notice) (Rendered, bool) {
 	key := func(suffix string) string { return out.Thread + "-" + suffix }
 	switch n.Event {
 	case incident.EventDraftOpened:
-		out.Key, out.Subject, out.Text = key("draft"), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n)
+		out.Key, out.Subject, out.Text = draftKey(inc), fmt.Sprintf(r.nt.DraftSubject, inc.Name), r.draftText(n)
 	case incident.EventReminder:
 		out.Key, out.Subject, out.Text = key("reminder-"+unix(inc.RemindedAt)), fmt.Sprintf(r.nt.ReminderSubject, inc.Name), r.reminderText(n)
 	case incident.EventAutoPublished:
@@ -86,6 +86,10 @@ func (r *Renderer) Render(n incident.Notice) (Rendered, bool) {
 func incidentThread(inc store.Incident) string {
 	return "inc-" + strconv.FormatUint(inc.ID, 10) + "-" + unix(inc.CreatedAt)
 }
+
+// draftKey is the key of an incident's draft_opened, which its
+// escalation shares and its follow-ups on a deputy channel wait for.
+func draftKey(inc store.Incident) string { return incidentThread(inc) + "-draft" }
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 
@@ -137,6 +141,27 @@ func (r *Renderer) draftText(n incident.Notice) string {
 		r.nt.DraftLabel+": "+inc.Name+"\n"+inc.Body,
 		lines(r.nt.Review, r.consoleURL(inc.ID), r.nt.Publish, "outpost incident publish "+id,
 			r.nt.Discard, "outpost incident discard "+id))
+}
+
+// escalation returns the subject and text of a draft_opened as a deputy
+// gets it after the draft has waited d: that it is an escalation, then
+// the draft notice as it was when the draft was opened.
+func (r *Renderer) escalation(n incident.Notice, d time.Duration) (subject, text string) {
+	inc, after := n.Incident, shortDuration(d)
+	return fmt.Sprintf(r.nt.DeputySubject, after, inc.ID, inc.Name),
+		paragraphs(fmt.Sprintf(r.nt.DeputyIntro, inc.ID, after), r.draftText(n))
+}
+
+// shortDuration writes d as people do: 10m, 1h, 1h30m, 90s stays 1m30s.
+func shortDuration(d time.Duration) string {
+	s := config.FormatDuration(d)
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (r *Renderer) reminderText(n incident.Notice) string {
