@@ -21,6 +21,9 @@ const incidentUsage = `usage: outpost incident COMMAND [flags] [ID]
 commands:
   list    [-state draft|published|resolved|discarded|all]
   show    ID
+  new     [-template NAME] [-title T] [-body B] [-impact I] [-components a,b] [-status S] [-publish]
+                                      a draft (published with -publish); flags override the
+                                      template's fields; without -template, -title is needed
   edit    ID [-title T] [-body B]     without -title/-body: opens $EDITOR
   publish ID [-status S] [-body B]    status defaults to investigating
   update  ID -status S -body B
@@ -95,9 +98,13 @@ func cmdIncident(ctx context.Context, args []string, env func(string) string, st
 	fs := flag.NewFlagSet("incident "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	state := fs.String("state", "", "list: which incidents (default: open ones)")
-	status := fs.String("status", "", "publish/update: Statuspage status")
+	status := fs.String("status", "", "new/publish/update: Statuspage status")
 	body := fs.String("body", "", "edit/publish/update/resolve: text")
-	title := fs.String("title", "", "edit: new title")
+	title := fs.String("title", "", "new/edit: title")
+	fs.String("template", "", "new: start from this template of the config (templates:)")
+	fs.String("impact", "", "new: none, minor, major or critical")
+	fs.String("components", "", "new: comma-separated component ids")
+	fs.Bool("publish", false, "new: publish at once instead of opening a draft")
 	// Flags may come before or after the ID.
 	rest := args[1:]
 	var id string
@@ -110,7 +117,7 @@ func cmdIncident(ctx context.Context, args []string, env func(string) string, st
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
 	}
-	needID := args[0] != "list"
+	needID := args[0] != "list" && args[0] != "new"
 	if needID && id == "" {
 		fmt.Fprintf(stderr, "outpost incident %s: missing incident ID\n\n%s", args[0], incidentUsage)
 		return exitUsage
@@ -129,6 +136,13 @@ func cmdIncident(ctx context.Context, args []string, env func(string) string, st
 		}
 	case "show":
 		out, err = c.do(ctx, "GET", path, nil)
+	case "new":
+		in, usageErr := newIncidentFromFlags(fs, id)
+		if usageErr != nil {
+			fmt.Fprintf(stderr, "outpost incident new: %v\n\n%s", usageErr, incidentUsage)
+			return exitUsage
+		}
+		out, err = c.do(ctx, "POST", "/api/admin/incidents", in)
 	case "edit":
 		out, err = editIncident(ctx, c, path, *title, *body, setFlags(fs), env)
 	case "publish":
@@ -149,6 +163,61 @@ func cmdIncident(ctx context.Context, args []string, env func(string) string, st
 	}
 	printIncident(stdout, out)
 	return exitOK
+}
+
+// newIncidentInput is the body of POST /api/admin/incidents: fields not
+// given stay out, so the template's (or the server's default) apply.
+type newIncidentInput struct {
+	Template   string    `json:"template,omitempty"`
+	Name       *string   `json:"name,omitempty"`
+	Body       *string   `json:"body,omitempty"`
+	Impact     *string   `json:"impact,omitempty"`
+	Components *[]string `json:"components,omitempty"`
+	Status     *string   `json:"status,omitempty"`
+	Publish    bool      `json:"publish,omitempty"`
+}
+
+// newIncidentFromFlags reads the flags of incident new that were given;
+// the error is a usage error.
+func newIncidentFromFlags(fs *flag.FlagSet, arg string) (newIncidentInput, error) {
+	var in newIncidentInput
+	if arg != "" {
+		return in, fmt.Errorf("unexpected argument %q", arg)
+	}
+	fs.Visit(func(f *flag.Flag) {
+		v := f.Value.String()
+		switch f.Name {
+		case "template":
+			in.Template = v
+		case "title":
+			in.Name = &v
+		case "body":
+			in.Body = &v
+		case "impact":
+			in.Impact = &v
+		case "status":
+			in.Status = &v
+		case "components":
+			in.Components = splitList(v)
+		case "publish":
+			in.Publish = v == "true"
+		}
+	})
+	if in.Template == "" && (in.Name == nil || strings.TrimSpace(*in.Name) == "") {
+		return in, errors.New("give -title or -template NAME")
+	}
+	return in, nil
+}
+
+// splitList reads "a, b,c" as [a b c]; "" is the empty list.
+func splitList(s string) *[]string {
+	out := []string{}
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return &out
 }
 
 func setFlags(fs *flag.FlagSet) map[string]bool {

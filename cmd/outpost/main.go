@@ -25,7 +25,7 @@ commands:
   run      [-config FILE]                 run the daemon
   check    [-config FILE]                 validate the configuration
   probe    [-timeout D] [-json] TARGET... probe targets once (exit 0 all up, 1 any down)
-  incident list|show|edit|publish|update|resolve|discard ...
+  incident list|show|new|edit|publish|update|resolve|discard ...
                                           manage incidents over the admin API
   backup   -out FILE [-db FILE]           compacted database copy (daemon stopped)
   export   -out DIR [-server URL] [-config FILE]
