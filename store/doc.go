@@ -19,6 +19,10 @@
 //	                                  written at enqueue, completed when the
 //	                                  message leaves the outbox, pruned 30
 //	                                  days later (PruneSent)
+//	held/<channel>/<not before><seq>  an escalation waiting for its time
+//	                                  (8-byte Unix ns, then NextSequence);
+//	                                  Release moves it to the outbox or
+//	                                  drops it, with its sent mark
 //	updates                           created empty
 //
 // A subject is "check:<component>/<check>" or "component:<id>". Keys are
