@@ -269,3 +269,17 @@ func TestShortDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestChannelsFromConfigEscalate(t *testing.T) {
+	chans, err := ChannelsFromConfig([]config.Notify{
+		{Name: "ops", Type: "webhook", Audience: AudienceOperators, URL: "https://ops.example.com/hook"},
+		{Name: "deputy", Type: "webhook", Audience: AudienceOperators, URL: "https://deputy.example.com/hook",
+			EscalateAfter: config.Duration(escalateAfter)},
+	}, ChannelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chans[0].EscalateAfter != 0 || chans[1].EscalateAfter != escalateAfter {
+		t.Errorf("escalate_after %s, %s; want 0, %s", chans[0].EscalateAfter, chans[1].EscalateAfter, escalateAfter)
+	}
+}
