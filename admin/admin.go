@@ -1,6 +1,7 @@
 // Package admin serves the admin API under /api/admin/: authenticated
-// changes to incidents and maintenance windows, the audit log and backups
-// (the review console goes here too). It asks the incident engine and the
+// changes to incidents and maintenance windows, the audit log and backups;
+// and the review console under /admin/ (console*.go), the same changes in
+// server-rendered pages for operators in a browser. It asks the incident engine and the
 // monitor to make changes and reads the store; each handler reads only what it answers with. The
 // daemon mounts Handler beside the public site on publish's listener;
 // neither package imports the other.
@@ -18,9 +19,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/outpost-status/outpost/config"
 	"github.com/outpost-status/outpost/incident"
 	"github.com/outpost-status/outpost/internal/httpjson"
 	"github.com/outpost-status/outpost/monitor"
@@ -35,6 +38,10 @@ type Incidents interface {
 	AddUpdate(id uint64, status, body, actor string) (store.Incident, error)
 	ResolveIncident(id uint64, body, actor string) (store.Incident, error)
 	DiscardIncident(id uint64, actor string) (store.Incident, error)
+	// Templates are the config's named starts of manual incidents.
+	Templates() []incident.Template
+	// Settings are the timers in force: the console shows countdowns.
+	Settings() incident.Settings
 }
 
 // Monitor performs maintenance operations and lists the maintenance
@@ -43,6 +50,10 @@ type Monitor interface {
 	AddMaintenance(w monitor.MaintenanceWindow, actor string) (monitor.MaintenanceWindow, error)
 	DeleteMaintenance(id, actor string) error
 	Maintenance() []monitor.MaintenanceWindow
+	// The live state the console's overview shows.
+	Snapshot() []monitor.CheckStatus
+	Components() []monitor.ComponentState
+	Blind() bool
 }
 
 // Store reads what the admin API shows; *store.DB implements it.
@@ -51,6 +62,12 @@ type Store interface {
 	Incident(id uint64) (store.Incident, error)
 	Audit(limit int) ([]store.AuditEntry, error)
 	Backup(w io.Writer) (int64, error)
+	AuditBefore(before uint64, limit int) ([]store.AuditEntry, error)
+	// Review console sessions, stored under a hash of their id.
+	PutSession(id string, s store.Session) error
+	Session(id string) (store.Session, error)
+	DeleteSession(id string) error
+	DeleteSessions(drop func(store.Session) bool, limit int) (int, error)
 }
 
 // Presenter shows incidents as the admin API answers with them: the
@@ -73,20 +90,27 @@ type Options struct {
 	Monitor   Monitor
 	Store     Store
 	Present   Presenter
-	// Token is the bearer token; the API is off (every route answers
-	// 404) while it is empty.
-	Token    string
+	// Token is the bearer token and the console's login token; the API
+	// and the console are off (every route answers 404) while it is
+	// empty. SetToken replaces it.
+	Token string
+	// Page is the public page: the console speaks its language, accepts
+	// forms from its URL's origin and marks its cookie Secure when the
+	// URL is https.
+	Page     config.Page
 	Location *time.Location // time zone of maintenance windows; default UTC
 	Logger   *slog.Logger
 	Now      func() time.Time // default time.Now
 }
 
-// API is the admin API.
+// API is the admin API and the review console.
 type API struct {
 	opts    Options
 	log     *slog.Logger
 	mux     *http.ServeMux
-	limiter *authLimiter
+	limiter *authLimiter // failed bearer tokens and console logins, per client address
+	token   atomic.Pointer[string]
+	console *console
 }
 
 // New builds the routes.
@@ -104,9 +128,20 @@ func New(o Options) *API {
 		o.Incidents = noIncidents{}
 	}
 	a := &API{opts: o, log: o.Logger, mux: http.NewServeMux(), limiter: &authLimiter{failures: map[string]*failureCount{}}}
+	a.SetToken(o.Token)
 	a.register()
+	a.console = newConsole(a)
 	return a
 }
+
+// SetToken replaces the admin token (a reload read a new token file). The
+// old token stops working at once, and every console session opened with
+// it ends. An empty token turns the API and the console off. Safe for
+// concurrent use.
+func (a *API) SetToken(token string) { a.token.Store(&token) }
+
+// currentToken is the admin token in force; empty while off.
+func (a *API) currentToken() string { return *a.token.Load() }
 
 // noIncidents is Options.Incidents when there is no incident engine.
 type noIncidents struct{}
@@ -136,6 +171,10 @@ func (noIncidents) ResolveIncident(uint64, string, string) (store.Incident, erro
 func (noIncidents) DiscardIncident(uint64, string) (store.Incident, error) {
 	return store.Incident{}, incident.ErrNoIncidents
 }
+
+func (noIncidents) Templates() []incident.Template { return nil }
+
+func (noIncidents) Settings() incident.Settings { return incident.Settings{} }
 
 // Handler serves every path under /api/admin/, authenticated; mount it
 // there (publish.ServerOptions.Routes).
@@ -185,7 +224,8 @@ func (l *authLimiter) fail(ip string, now time.Time) {
 func (a *API) auth(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		if a.opts.Token == "" || a.opts.Monitor == nil {
+		current := a.currentToken()
+		if current == "" || a.opts.Monitor == nil {
 			httpjson.Error(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
 			return
 		}
@@ -197,7 +237,7 @@ func (a *API) auth(h http.Handler) http.Handler {
 			return
 		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(a.opts.Token)) != 1 {
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(current)) != 1 {
 			a.limiter.fail(ip, now)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost admin"`)
 			httpjson.Error(w, http.StatusUnauthorized, "missing or wrong bearer token")

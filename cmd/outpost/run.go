@@ -91,6 +91,7 @@ type app struct {
 	mon       *monitor.Monitor
 	incidents *incident.Engine
 	srv       *publish.Server
+	admin     *admin.API
 	hub       *notifyHub
 	// channels are the configured notification channels, started by run.
 	channels []notify.Channel
@@ -150,10 +151,11 @@ func (a *app) build() error {
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	page := cfg.Page
-	adminAPI := admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
-		Present: publish.NewPresenter(page, a.mon), Location: cfg.Page.Location, Logger: a.log})
+	a.admin = admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
+		Present: publish.NewPresenter(page, a.mon), Page: page, Location: cfg.Page.Location, Logger: a.log})
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
-		Routes: map[string]http.Handler{"/api/admin/": adminAPI.Handler()}, Availability: availability, Page: page})
+		Routes:       map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler()},
+		Availability: availability, Page: page})
 	return nil
 }
 
@@ -200,7 +202,8 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 		cancel() // a server that cannot listen stops the daemon
 		serveDone <- err
 	}()
-	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.incidents, func(cfg *config.Config) error { return a.hub.reload(notifyCtx, cfg) }, a.log)
+	go reloadOnHUP(runCtx, a.cfg, reload, a.mon, a.incidents, func(cfg *config.Config) error { return a.hub.reload(notifyCtx, cfg) },
+		a.reloadToken, a.log)
 	// publish.static_dir: keep a static export of the public site there.
 	staticDone := make(chan struct{})
 	if dir := a.cfg.Publish.StaticDir; dir != "" {
@@ -237,13 +240,23 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q is unknown (use text or json)", c.Format)
 }
 
+// reloadToken reads the admin token again after a reload: a new token
+// file (or an emptied one) takes effect at once, and every review console
+// session opened with the old token ends.
+func (a *app) reloadToken(cfg *config.Config) {
+	token, why := config.AdminToken(cfg, os.Getenv)
+	a.admin.SetToken(token.Reveal())
+	a.log.Info("admin API", "enabled", token != "", "reason", why)
+}
+
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
 // rejected and the running configuration kept. Incident settings go to
 // the incident engine, checks and components to the monitor (which tells
 // the engine the components); a changed notify or page section to
-// reloadNotify.
+// reloadNotify; the configuration to reloadToken, which reads the admin
+// token file again.
 func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*config.Config, error), mon *monitor.Monitor,
-	incidents *incident.Engine, reloadNotify func(*config.Config) error, log *slog.Logger) {
+	incidents *incident.Engine, reloadNotify func(*config.Config) error, reloadToken func(*config.Config), log *slog.Logger) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -275,6 +288,7 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 				cfg.Notify = running.Notify // so that the next reload tries again
 			}
 		}
+		reloadToken(cfg)
 		running = cfg
 		_ = sdNotify("READY=1")
 	}
