@@ -72,6 +72,17 @@ func testServer(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'")
 		fmt.Fprint(w, `<!doctype html><title>csp</title><script>document.title = "ran"</script><p>blocked script above</p>`)
 	})
+	mux.HandleFunc("GET /cookie", func(w http.ResponseWriter, r *http.Request) {
+		if v := r.URL.Query().Get("set"); v != "" {
+			http.SetCookie(w, &http.Cookie{Name: "who", Value: v, Path: "/"})
+		}
+		who := "nobody"
+		if c, err := r.Cookie("who"); err == nil {
+			who = c.Value
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>%s</title>", html.EscapeString(who))
+	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -282,6 +293,41 @@ func TestProblemsReportsBlockedScripts(t *testing.T) {
 	}
 	if again := p.Problems(); len(again) != 0 {
 		t.Errorf("problems not cleared: %q", again)
+	}
+}
+
+// TestPagesShareNoCookies: each page is a person of its own.
+func TestPagesShareNoCookies(t *testing.T) {
+	srv := testServer(t)
+	b := launch(t)
+	ada, ctx := newPage(t, b)
+	bob, _ := newPage(t, b)
+	for _, step := range []struct {
+		p          *Page
+		path, want string
+	}{
+		{ada, "/cookie?set=ada", "nobody"},
+		{ada, "/cookie", "ada"},
+		{bob, "/cookie", "nobody"},
+		{bob, "/cookie?set=bob", "nobody"},
+		{ada, "/cookie", "ada"},
+		{bob, "/cookie", "bob"},
+	} {
+		if err := step.p.Navigate(ctx, srv.URL+step.path); err != nil {
+			t.Fatal(err)
+		}
+		if got := evalString(t, ctx, step.p, "document.title"); got != step.want {
+			t.Errorf("%s: the server saw %q, want %q", step.path, got, step.want)
+		}
+	}
+	if err := ada.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ada.Eval(ctx, "1"); err == nil {
+		t.Error("eval on a closed page succeeded")
+	}
+	if got := evalString(t, ctx, bob, "document.title"); got != "bob" {
+		t.Errorf("closing one page disturbed the other: %q", got)
 	}
 }
 

@@ -19,9 +19,10 @@ const pollInterval = 50 * time.Millisecond
 
 // Page is one tab, attached in flat mode: its commands carry its sessionId.
 type Page struct {
-	b       *Browser
-	target  string
-	session string
+	b              *Browser
+	browserContext string
+	target         string
+	session        string
 	// Events kept for Problems: uncaught exceptions, console.error and
 	// browser log entries (CSP violations, failed loads) of level error.
 	exceptions, console, logs *subscription
@@ -38,13 +39,20 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("cdp: navigate to %s: HTTP status %d", e.URL, e.Status)
 }
 
-// NewPage opens a tab on about:blank and enables the domains the other
-// methods listen to.
+// NewPage opens a tab on about:blank in a browser context of its own,
+// like a private window: pages share no cookies or storage, so two pages
+// are two people. It enables the domains the other methods listen to.
 func (b *Browser) NewPage(ctx context.Context) (*Page, error) {
+	var bctx struct {
+		ID string `json:"browserContextId"`
+	}
+	if err := b.call(ctx, "", "Target.createBrowserContext", map[string]any{"disposeOnDetach": true}, &bctx); err != nil {
+		return nil, err
+	}
 	var created struct {
 		TargetID string `json:"targetId"`
 	}
-	if err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &created); err != nil {
+	if err := b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank", "browserContextId": bctx.ID}, &created); err != nil {
 		return nil, err
 	}
 	var attached struct {
@@ -53,7 +61,7 @@ func (b *Browser) NewPage(ctx context.Context) (*Page, error) {
 	if err := b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": created.TargetID, "flatten": true}, &attached); err != nil {
 		return nil, err
 	}
-	p := &Page{b: b, target: created.TargetID, session: attached.SessionID}
+	p := &Page{b: b, browserContext: bctx.ID, target: created.TargetID, session: attached.SessionID}
 	p.exceptions = b.subscribe(p.session, "Runtime.exceptionThrown")
 	p.console = b.subscribe(p.session, "Runtime.consoleAPICalled")
 	p.logs = b.subscribe(p.session, "Log.entryAdded")
@@ -353,7 +361,8 @@ func (p *Page) Screenshot(ctx context.Context, path string) error {
 // Problems returns, and forgets, what the page reported as errors since
 // the last call: uncaught exceptions, console.error calls and browser log
 // entries of level error (a script or style the Content-Security-Policy
-// blocked, a resource that failed to load).
+// blocked, a resource that failed to load). A missing /favicon.ico is not
+// one: the browser asks for it on its own, no page did.
 func (p *Page) Problems() []string {
 	var out []string
 	for _, raw := range p.exceptions.drain() {
@@ -404,19 +413,19 @@ func (p *Page) Problems() []string {
 				URL    string `json:"url"`
 			} `json:"entry"`
 		}
-		if json.Unmarshal(raw, &ev) == nil && ev.Entry.Level == "error" {
+		if json.Unmarshal(raw, &ev) == nil && ev.Entry.Level == "error" && !strings.HasSuffix(ev.Entry.URL, "/favicon.ico") {
 			out = append(out, ev.Entry.Source+": "+ev.Entry.Text+" "+ev.Entry.URL)
 		}
 	}
 	return out
 }
 
-// Close closes the tab.
+// Close closes the tab and forgets its cookies and storage.
 func (p *Page) Close(ctx context.Context) error {
 	for _, s := range []*subscription{p.exceptions, p.console, p.logs} {
 		p.b.unsubscribe(s)
 	}
-	return p.b.call(ctx, "", "Target.closeTarget", map[string]any{"targetId": p.target}, nil)
+	return p.b.call(ctx, "", "Target.disposeBrowserContext", map[string]any{"browserContextId": p.browserContext}, nil)
 }
 
 // short cuts JavaScript or a value for an error message.
