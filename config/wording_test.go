@@ -70,3 +70,21 @@ func TestWordingAndTemplates(t *testing.T) {
 		})
 	}
 }
+
+// TestExampleShowsWording: config.example.yaml shows impact (plain),
+// workaround (per language) and a template.
+func TestExampleShowsWording(t *testing.T) {
+	o := opts()
+	o.Getenv = func(name string) string { return map[string]string{"HOOK_SECRET": "s3cret"}[name] }
+	cfg, err := config.Load("../config.example.yaml", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel := cfg.Components[0]
+	if tel.Impact.Text == "" || len(tel.Workaround.ByLanguage) < 2 {
+		t.Errorf("telephony wording = %+v / %+v", tel.Impact, tel.Workaround)
+	}
+	if len(cfg.Templates) == 0 || cfg.Templates[0].Title.For("de") == cfg.Templates[0].Title.For("en") {
+		t.Errorf("templates = %+v, want one with a title per language", cfg.Templates)
+	}
+}
