@@ -20,6 +20,7 @@ func FuzzAdminIncidentBody(f *testing.F) {
 		`{"starts_at":"2026-01-01T00:00:00Z","ends_at":"2025-01-01T00:00:00Z","components":["web"],"name":"m"}`,
 		`{"starts_at":"9999-99-99","ends_at":1e999}`, `{"name":1e999}`, `{"name":{"name":{"name":[]}}}`,
 		strings.Repeat("[", 10000),
+		`{"template":"x"}`, `{"template":null,"name":"x"}`, `{"template":"` + strings.Repeat("t", 70<<10) + `"}`,
 	} {
 		f.Add([]byte(seed))
 	}

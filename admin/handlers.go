@@ -16,6 +16,7 @@ func (a *API) register() {
 	routes := map[string]http.HandlerFunc{
 		"GET /api/admin/incidents":               a.listIncidents,
 		"POST /api/admin/incidents":              a.createIncident,
+		"GET /api/admin/templates":               a.listTemplates,
 		"GET /api/admin/incidents/{id}":          a.showIncident,
 		"PATCH /api/admin/incidents/{id}":        a.editIncident,
 		"POST /api/admin/incidents/{id}/publish": a.publish,
@@ -59,6 +60,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 type incidentInput struct {
+	Template   string    `json:"template"` // create only: start from this template
 	Name       *string   `json:"name"`
 	Body       *string   `json:"body"`
 	Impact     *string   `json:"impact"`
@@ -73,7 +75,19 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	inc := store.Incident{Status: in.Status}
+	// Fields given override the template's.
+	var inc store.Incident
+	if in.Template != "" {
+		t, err := incident.FindTemplate(a.opts.Incidents.Templates(), in.Template)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		inc = t.Incident()
+	}
+	if in.Status != "" {
+		inc.Status = in.Status
+	}
 	if in.Name != nil {
 		inc.Name = *in.Name
 	}
@@ -88,6 +102,16 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	created, err := a.opts.Incidents.CreateIncident(inc, in.Publish, actor(r))
 	a.respond(w, r, created, err, http.StatusCreated)
+}
+
+// listTemplates lists the config's incident templates in the page
+// language, for a client that offers them.
+func (a *API) listTemplates(w http.ResponseWriter, _ *http.Request) {
+	ts := a.opts.Incidents.Templates()
+	if ts == nil {
+		ts = []incident.Template{}
+	}
+	httpjson.Write(w, http.StatusOK, map[string]any{"templates": ts})
 }
 
 func (a *API) showIncident(w http.ResponseWriter, r *http.Request) {
@@ -107,8 +131,8 @@ func (a *API) editIncident(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = decode(r, &in)
 	}
-	if err == nil && (in.Status != "" || in.Publish) {
-		err = fmt.Errorf("%w: PATCH edits name, body, impact and components; use /publish or /updates for status", monitor.ErrInvalid)
+	if err == nil && (in.Status != "" || in.Publish || in.Template != "") {
+		err = fmt.Errorf("%w: PATCH edits name, body, impact and components; use /publish or /updates for status (a template only starts a new incident)", monitor.ErrInvalid)
 	}
 	if err != nil {
 		a.fail(w, r, err)
