@@ -90,6 +90,9 @@ type Options struct {
 	Monitor   Monitor
 	Store     Store
 	Present   Presenter
+	// Preview renders the console's previews of incident text as the
+	// public page and the public message will show it; nil: no preview.
+	Preview Previewer
 	// Token is the bearer token and the console's login token; the API
 	// and the console are off (every route answers 404) while it is
 	// empty. SetToken replaces it.

@@ -94,6 +94,7 @@ func (c *console) register() {
 	for pattern, h := range pages {
 		c.mux.Handle(pattern, c.page(h))
 	}
+	c.registerIncidents() // console_incident.go
 	c.mux.HandleFunc("GET /admin/login", c.loginForm)
 	c.mux.HandleFunc("POST /admin/login", c.login)
 	c.mux.HandleFunc("GET /admin/console.css", c.stylesheet)

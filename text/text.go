@@ -301,6 +301,8 @@ type Console struct {
 	Older, Newest                         string
 	AuditNone                             string
 	Done                                  ConsoleDone
+	// IncidentPage is the page of one incident and the new-incident form.
+	IncidentPage ConsoleIncident
 }
 
 // CheckStates name the live state of a check.

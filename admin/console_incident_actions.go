@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/outpost-status/outpost/store"
+)
+
+// The operations of the incident page. Each checks the form, asks the
+// engine, and answers 303 back to the page with a confirmation, or shows
+// the page again with the form as sent and what was wrong.
+
+// publishIncident is POST /admin/incidents/{id}/publish, sent by the edit
+// form of a draft (its Publish button): the title, impact, components and
+// text as they are in the form, unsaved edits included, with its status.
+func (c *console) publishIncident(w http.ResponseWriter, r *http.Request, s *session) {
+	inc, ok := c.loadIncident(w, r, s)
+	if !ok {
+		return
+	}
+	f := parseIncidentForm(r.PostForm)
+	f.Kind, f.Draft = formEdit, true
+	if !f.HasStatus {
+		f.Status, f.HasStatus = store.StatusInvestigating, true
+	}
+	if !f.HasBody {
+		f.Body, f.HasBody = inc.Body, true
+	}
+	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, true); len(problems) > 0 {
+		c.again(w, r, s, http.StatusBadRequest, inc, f, problems)
+		return
+	}
+	if inc.State == store.IncidentDraft {
+		if edit, changed := editOf(inc, f); changed {
+			if _, err := c.api.opts.Incidents.EditIncident(inc.ID, edit, s.Actor()); err != nil {
+				c.refused(w, r, s, inc.ID, f, err)
+				return
+			}
+		}
+	}
+	if _, err := c.api.opts.Incidents.PublishIncident(inc.ID, f.Status, f.Body, s.Actor()); err != nil {
+		c.refused(w, r, s, inc.ID, f, err)
+		return
+	}
+	redirect(w, r, incidentPath(inc.ID), "published")
+}
+
+// postUpdate is POST /admin/incidents/{id}/updates: status and text of a
+// new public update.
+func (c *console) postUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	inc, ok := c.loadIncident(w, r, s)
+	if !ok {
+		return
+	}
+	f := parseIncidentForm(r.PostForm)
+	f.Kind, f.Draft, f.HasStatus = formUpdate, false, true
+	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, true); len(problems) > 0 {
+		c.again(w, r, s, http.StatusBadRequest, inc, f, problems)
+		return
+	}
+	if _, err := c.api.opts.Incidents.AddUpdate(inc.ID, f.Status, f.Body, s.Actor()); err != nil {
+		c.refused(w, r, s, inc.ID, f, err)
+		return
+	}
+	redirect(w, r, incidentPath(inc.ID), "updated")
+}
+
+// resolveIncident is POST /admin/incidents/{id}/resolve with the text of
+// the resolution (the engine's proposal when empty).
+func (c *console) resolveIncident(w http.ResponseWriter, r *http.Request, s *session) {
+	inc, ok := c.loadIncident(w, r, s)
+	if !ok {
+		return
+	}
+	f := parseIncidentForm(r.PostForm)
+	f.Kind, f.Draft, f.HasBody = formResolve, false, true
+	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, false); len(problems) > 0 {
+		c.again(w, r, s, http.StatusBadRequest, inc, f, problems)
+		return
+	}
+	if _, err := c.api.opts.Incidents.ResolveIncident(inc.ID, f.Body, s.Actor()); err != nil {
+		c.refused(w, r, s, inc.ID, f, err)
+		return
+	}
+	redirect(w, r, incidentPath(inc.ID), "resolved")
+}
+
+// discardIncident is POST /admin/incidents/{id}/discard.
+func (c *console) discardIncident(w http.ResponseWriter, r *http.Request, s *session) {
+	inc, ok := c.loadIncident(w, r, s)
+	if !ok {
+		return
+	}
+	if _, err := c.api.opts.Incidents.DiscardIncident(inc.ID, s.Actor()); err != nil {
+		c.refused(w, r, s, inc.ID, incidentForm{Kind: "discard"}, err)
+		return
+	}
+	redirect(w, r, incidentPath(inc.ID), "discarded")
+}
