@@ -28,6 +28,10 @@ func TestCheckCommand(t *testing.T) {
 	}{
 		{"example config is valid", []string{"check", "-config", "../../config.example.yaml"}, exitOK, 0, "OK (4 components"},
 		{"three mistakes, three lines", []string{"check", "-config", "../../config/testdata/three_mistakes.yaml"}, exitFail, 3, "three_mistakes.yaml:2:13: "},
+		{"bad templates, each with its position", []string{"check", "-config", "../../config/testdata/bad/template_mistakes.yaml"}, exitFail, 9,
+			"template_mistakes.yaml:14:56: templates[3].components[1]: no component with id \"shop\""},
+		{"bad wording", []string{"check", "-config", "../../config/testdata/bad/wording_unknown_language.yaml"}, exitFail, 1,
+			"wording_unknown_language.yaml:6:50: components[0].impact: unknown language \"fr\" (use en, de, sv)"},
 		{"missing file", []string{"check", "-config", "/nonexistent/outpost.yaml"}, exitFail, 1, "OUTPOST_CONFIG"},
 		{"stray argument", []string{"check", "extra"}, exitUsage, 0, ""},
 	}
