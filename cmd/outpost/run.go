@@ -151,11 +151,13 @@ func (a *app) build() error {
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	page := cfg.Page
+	preview := newPreviewer(page, a.mon)
 	a.admin = admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
-		Present: publish.NewPresenter(page, a.mon), Page: page, Location: cfg.Page.Location, Logger: a.log})
+		Present: publish.NewPresenter(page, a.mon), Preview: preview, Page: page, Location: cfg.Page.Location, Logger: a.log})
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes:       map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler()},
 		Availability: availability, Page: page})
+	preview.srv = a.srv
 	return nil
 }
 
