@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/outpost-status/outpost/monitor"
 )
@@ -92,19 +93,30 @@ func cmpName(names map[string]string, id string) string {
 func (c *console) scheduleMaintenance(w http.ResponseWriter, r *http.Request, s *session) {
 	f := r.PostForm
 	form := maintenanceForm{Components: map[string]bool{}, Start: f.Get("start"), End: f.Get("end"),
-		Title: strings.TrimSpace(f.Get("title")), Body: strings.TrimSpace(f.Get("body"))}
+		Title: strings.TrimSpace(f.Get("title")), Body: strings.TrimSpace(strings.ReplaceAll(f.Get("body"), "\r\n", "\n"))}
 	for _, id := range f["components"] {
 		form.Components[id] = true
 	}
-	loc := c.api.opts.Location
+	loc, ct, it := c.api.opts.Location, &c.t.Console, &c.t.Console.IncidentPage
 	start, okStart := parseInputTime(form.Start, loc)
 	end, okEnd := parseInputTime(form.End, loc)
-	switch {
+	problem := ""
+	switch { // the window's title and text go to the public page and the notifications, as an incident's do
 	case !okStart:
-		c.renderMaintenance(w, r, s, http.StatusBadRequest, form, fmt.Sprintf(c.t.Console.BadTime, c.t.Console.Start))
-		return
+		problem = fmt.Sprintf(ct.BadTime, ct.Start)
 	case !okEnd:
-		c.renderMaintenance(w, r, s, http.StatusBadRequest, form, fmt.Sprintf(c.t.Console.BadTime, c.t.Console.End))
+		problem = fmt.Sprintf(ct.BadTime, ct.End)
+	case !cleanText(form.Title, false):
+		problem = fmt.Sprintf(it.ControlChars, ct.MaintTitle)
+	case utf8.RuneCountInString(form.Title) > maxIncidentTitle:
+		problem = fmt.Sprintf(it.TitleInvalid, maxIncidentTitle)
+	case !cleanText(form.Body, true):
+		problem = fmt.Sprintf(it.ControlChars, ct.Body)
+	case utf8.RuneCountInString(form.Body) > maxIncidentText:
+		problem = fmt.Sprintf(it.BodyInvalid, maxIncidentText)
+	}
+	if problem != "" {
+		c.renderMaintenance(w, r, s, http.StatusBadRequest, form, problem)
 		return
 	}
 	_, err := c.api.opts.Monitor.AddMaintenance(monitor.MaintenanceWindow{Components: f["components"], Start: start, End: end,

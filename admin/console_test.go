@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -547,6 +548,11 @@ func TestConsoleRejectsHostileInput(t *testing.T) {
 		{"no title", maint("title", "  "), http.StatusBadRequest, "title"},
 		{"unknown component", maint("components", "nope"), http.StatusBadRequest, "no component"},
 		{"huge body", maint("body", strings.Repeat("x", maxFormBody)), http.StatusRequestEntityTooLarge, "larger than 64 KiB"},
+		{"control character in the title", maint("title", "Upgrade\x1b[2J"), http.StatusBadRequest, "Title contains control characters"},
+		{"line break in the title", maint("title", "Upgrade\nnow"), http.StatusBadRequest, "Title contains control characters"},
+		{"NUL in the text", maint("body", "a\x00b"), http.StatusBadRequest, "Text for customers contains control characters"},
+		{"long title", maint("title", strings.Repeat("t", 201)), http.StatusBadRequest, "200"},
+		{"line breaks in the text", maint("body", "Line one.\r\nLine two."), http.StatusSeeOther, ""},
 		{"markup is text", maint("title", `<script>alert(1)</script>`), http.StatusSeeOther, ""},
 	}
 	for _, tt := range maintTests {
@@ -567,4 +573,24 @@ func TestConsoleRejectsHostileInput(t *testing.T) {
 	if a := e.send(t, req{method: "GET", path: "/admin/audit?before=-1", cookie: id}); a.status != http.StatusBadRequest {
 		t.Errorf("audit before=-1: status %d, want 400", a.status)
 	}
+}
+
+// TestConsolePagesRenderConcurrently has several browsers load pages at
+// once: each render clones its page's template for the session's CSRF
+// token, and the clones share nothing that the race detector sees.
+func TestConsolePagesRenderConcurrently(t *testing.T) {
+	e := newConsoleEnv(t, testPage)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		id, csrf := e.login(t, "user"+strconv.Itoa(i))
+		wg.Go(func() {
+			for _, path := range []string{"/admin/", "/admin/maintenance", "/admin/audit", "/admin/nope"} {
+				a := e.send(t, req{method: "GET", path: path, cookie: id})
+				if !strings.Contains(a.body, `value="`+csrf+`"`) {
+					t.Errorf("%s for user%d lacks its own CSRF token", path, i)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
