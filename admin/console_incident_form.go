@@ -61,7 +61,7 @@ func parseIncidentForm(f url.Values) incidentForm {
 		Components: f["components"], Publish: f.Get("publish") != "", Template: f.Get("template"),
 		HasTitle: f.Has("title"), HasBody: f.Has("body"), HasImpact: f.Has("impact"), HasStatus: f.Has("status"),
 		HasComponents: f.Has("components") || f.Has("components_sent")}
-	if in.Kind == "" {
+	if in.Kind != formUpdate && in.Kind != formResolve {
 		in.Kind = formEdit
 	}
 	in.Draft = in.Kind == formEdit && in.HasBody

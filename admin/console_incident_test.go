@@ -382,6 +382,8 @@ func TestConsoleIncidentRejectsHostileInput(t *testing.T) {
 		{"long title", incPath(inc.ID, ""), editForm("action", "save", "title", strings.Repeat("t", maxIncidentTitle+1)), http.StatusBadRequest,
 			"at most 200 characters"},
 		{"unknown action", incPath(inc.ID, ""), editForm("action", "destroy"), http.StatusBadRequest, "Unknown button"},
+		{"unknown form", incPath(inc.ID, ""), editForm("action", "save", "form", "evil", "title", "Web\x00site"), http.StatusBadRequest,
+			"Title contains control characters"},
 		{"preview of a draft as an update", incPath(inc.ID, ""), url.Values{"action": {"preview"}, "form": {"update"},
 			"status": {"identified"}, "body": {"x"}}, http.StatusConflict, "This incident is draft, not public now"},
 	}
