@@ -451,3 +451,26 @@ func TestConsoleNewIncident(t *testing.T) {
 		t.Errorf("unknown component: status %d", a.status)
 	}
 }
+
+func TestConsoleIncidentPageSpeaksThePageLanguage(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"de": {`<html lang="de">`, "Störung 1", "Entwurf, nicht öffentlich", ">Vorschau</button>", ">Veröffentlichen</button>", "Protokoll"},
+		"sv": {`<html lang="sv">`, "Störning 1", "utkast, inte offentligt", ">Förhandsgranska</button>", ">Publicera</button>", "Logg"},
+	} {
+		t.Run(lang, func(t *testing.T) {
+			page := testPage
+			page.Language = lang
+			e := newConsoleEnv(t, page)
+			cookie, _ := e.login(t, "Ada")
+			if _, err := e.incidents.CreateIncident(store.Incident{Name: "Web", Components: []string{"web"}}, false, "engine"); err != nil {
+				t.Fatal(err)
+			}
+			a := e.send(t, req{method: "GET", path: "/admin/incidents/1", cookie: cookie})
+			for _, w := range want {
+				if !strings.Contains(a.body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+		})
+	}
+}
