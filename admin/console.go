@@ -130,6 +130,7 @@ func securityHeaders(h http.Header) {
 // maxFormBody. The handler finds the form parsed in r.PostForm.
 func (c *console) page(h func(w http.ResponseWriter, r *http.Request, s *session)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		securityHeaders(w.Header()) // ConsoleHandler sets them too; a page mounted elsewhere keeps them
 		safe := r.Method == http.MethodGet || r.Method == http.MethodHead
 		s, err := c.session(w, r)
 		if err != nil {
