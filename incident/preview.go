@@ -43,8 +43,8 @@ func AsUpdated(i store.Incident, status, body, actor string, now time.Time) stor
 // AsResolved returns published incident i as ResolveIncident(body) would
 // store it at now; an empty body takes the engine's proposal, as there.
 func (e *Engine) AsResolved(i store.Incident, body, actor string, now time.Time) store.Incident {
-	if body == "" {
-		body = e.ProposedResolution(i)
+	if body == "" && !slices.ContainsFunc(i.Updates, func(u store.IncidentUpdate) bool { return u.Draft && u.Status == store.StatusResolved }) {
+		body = e.ProposedResolution(i) // the standard wording; a drafted proposal is published as it is
 	}
 	i.Updates = slices.Clone(i.Updates)
 	resolveIncident(&i, body, actor, now)
