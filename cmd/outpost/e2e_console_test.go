@@ -207,6 +207,9 @@ func (c *consoleDaemon) login(t *testing.T, ctx context.Context, p *consolePage,
 	p.typeInto(t, ctx, `form#login input[name=name]`, "Ada")
 	p.clickAndLoad(t, ctx, loginSubmit)
 	p.waitFor(t, ctx, `location.pathname === `+jsString(u.Path), "after logging in the browser is back on "+u.Path)
+	if cookies := p.string(t, ctx, "document.cookie"); cookies != "" {
+		t.Errorf("scripts can read cookies %q after the login; the session cookie must be HttpOnly", cookies)
+	}
 }
 
 // loginSubmit is the login form's submit button, however it is written.
