@@ -19,11 +19,7 @@
 package cdp
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,40 +29,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// maxMessage bounds one message from Chromium; a full-page screenshot
-// of a long page is the largest thing the tests ask for.
-const maxMessage = 64 << 20
-
-// ErrClosed is returned by calls on a browser that has exited or been closed.
-var ErrClosed = errors.New("cdp: browser closed")
-
-// ProtocolError is an error answer from Chromium to a command.
-type ProtocolError struct {
-	Method  string
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-	Data    string `json:"data"`
-}
-
-func (e *ProtocolError) Error() string {
-	s := fmt.Sprintf("cdp: %s: %s (code %d)", e.Method, e.Message, e.Code)
-	if e.Data != "" {
-		s += ": " + e.Data
-	}
-	return s
-}
-
-// message is every shape that crosses the pipe: a command (id, method,
-// params), its answer (id, result or error) or an event (method, params).
-type message struct {
-	ID        int64           `json:"id,omitempty"`
-	Method    string          `json:"method,omitempty"`
-	Params    json.RawMessage `json:"params,omitempty"`
-	SessionID string          `json:"sessionId,omitempty"`
-	Result    json.RawMessage `json:"result,omitempty"`
-	Error     *ProtocolError  `json:"error,omitempty"`
-}
 
 // Browser is one running Chromium.
 type Browser struct {
@@ -86,7 +48,6 @@ type Browser struct {
 	readDone chan struct{} // closed when the reader stops
 	readErr  error         // why it stopped; read after readDone
 	exited   chan struct{} // closed when the process has been waited for
-	waitErr  error
 
 	closeOnce sync.Once
 }
@@ -113,23 +74,40 @@ func Launch(ctx context.Context, bin string, args ...string) (*Browser, error) {
 		b.profile = dir
 		all = append(all, "--user-data-dir="+dir)
 	}
-	all = append(all, args...)
-	all = append(all, "about:blank")
+	all = append(append(all, args...), "about:blank")
+	if err := b.start(ctx, bin, all); err != nil {
+		b.removeProfile()
+		return nil, err
+	}
+	go b.read()
+	go func() {
+		_ = b.cmd.Wait() // how it ended shows in what the calls return
+		close(b.exited)
+	}()
 
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := b.call(hctx, "", "Browser.getVersion", nil, nil); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("cdp: %s did not answer on the pipe: %w\n%s", bin, err, b.stderr.String())
+	}
+	return b, nil
+}
+
+// start runs bin with args, reading commands from one new pipe as its
+// fd 3 and writing to another as its fd 4.
+func (b *Browser) start(ctx context.Context, bin string, args []string) error {
 	cmdRead, toChrome, err := os.Pipe()
 	if err != nil {
-		b.removeProfile()
-		return nil, fmt.Errorf("cdp: pipe: %w", err)
+		return fmt.Errorf("cdp: pipe: %w", err)
 	}
 	fromChrome, evWrite, err := os.Pipe()
 	if err != nil {
 		cmdRead.Close()
 		toChrome.Close()
-		b.removeProfile()
-		return nil, fmt.Errorf("cdp: pipe: %w", err)
+		return fmt.Errorf("cdp: pipe: %w", err)
 	}
-	b.toChrome, b.fromChrome = toChrome, fromChrome
-	cmd := exec.CommandContext(ctx, bin, all...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.ExtraFiles = []*os.File{cmdRead, evWrite} // fd 3 and fd 4 in the child
 	cmd.Stdout, cmd.Stderr = io.Discard, b.stderr
 	// Chromium forks a zygote, renderers and a GPU process; its own
@@ -137,32 +115,16 @@ func Launch(ctx context.Context, bin string, args ...string) (*Browser, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second // a child still holding stderr must not block Wait
-	b.cmd = cmd
-	startErr := cmd.Start()
-	cmdRead.Close()
+	err = cmd.Start()
+	cmdRead.Close() // the child's ends
 	evWrite.Close()
-	if startErr != nil {
+	if err != nil {
 		toChrome.Close()
 		fromChrome.Close()
-		b.removeProfile()
-		return nil, fmt.Errorf("cdp: start %s: %w", bin, startErr)
+		return fmt.Errorf("cdp: start %s: %w", bin, err)
 	}
-	go b.read()
-	go func() {
-		b.waitErr = cmd.Wait()
-		close(b.exited)
-	}()
-
-	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	var version struct {
-		Product string `json:"product"`
-	}
-	if err := b.call(hctx, "", "Browser.getVersion", nil, &version); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("cdp: %s did not answer on the pipe: %w\n%s", bin, err, b.stderr.String())
-	}
-	return b, nil
+	b.cmd, b.toChrome, b.fromChrome = cmd, toChrome, fromChrome
+	return nil
 }
 
 // defaultArgs keep the browser headless, quiet and on loopback: every
@@ -219,221 +181,4 @@ func (b *Browser) removeProfile() {
 	if b.profile != "" {
 		os.RemoveAll(b.profile)
 	}
-}
-
-// call sends method with params on session ("" for the browser itself)
-// and decodes the result into result (nil to ignore it).
-func (b *Browser) call(ctx context.Context, session, method string, params, result any) error {
-	msg := message{Method: method, SessionID: session}
-	if params != nil {
-		raw, err := json.Marshal(params)
-		if err != nil {
-			return fmt.Errorf("cdp: %s: encode params: %w", method, err)
-		}
-		msg.Params = raw
-	}
-	reply := make(chan message, 1)
-	b.mu.Lock()
-	select {
-	case <-b.readDone:
-		b.mu.Unlock()
-		return b.closedErr()
-	default:
-	}
-	b.nextID++
-	msg.ID = b.nextID
-	b.pending[msg.ID] = reply
-	b.mu.Unlock()
-	defer func() {
-		b.mu.Lock()
-		delete(b.pending, msg.ID)
-		b.mu.Unlock()
-	}()
-
-	data, err := json.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("cdp: %s: encode: %w", method, err)
-	}
-	b.writeMu.Lock()
-	_, err = b.toChrome.Write(append(data, 0))
-	b.writeMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("cdp: %s: write: %w", method, err)
-	}
-	select {
-	case r := <-reply:
-		if r.Error != nil {
-			r.Error.Method = method
-			return r.Error
-		}
-		if result != nil && len(r.Result) > 0 {
-			if err := json.Unmarshal(r.Result, result); err != nil {
-				return fmt.Errorf("cdp: %s: decode result: %w", method, err)
-			}
-		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("cdp: %s: %w", method, ctx.Err())
-	case <-b.readDone:
-		return fmt.Errorf("cdp: %s: %w", method, b.closedErr())
-	}
-}
-
-func (b *Browser) closedErr() error {
-	if b.readErr != nil && !errors.Is(b.readErr, io.EOF) && !errors.Is(b.readErr, os.ErrClosed) {
-		return fmt.Errorf("%w: %v", ErrClosed, b.readErr)
-	}
-	return ErrClosed
-}
-
-// read delivers answers to their callers and events to subscribers
-// until the pipe closes.
-func (b *Browser) read() {
-	r := bufio.NewReaderSize(b.fromChrome, 64<<10)
-	var err error
-	for {
-		var data []byte
-		if data, err = readMessage(r, maxMessage); err != nil {
-			break
-		}
-		var m message
-		if err = json.Unmarshal(data, &m); err != nil {
-			err = fmt.Errorf("cdp: undecodable message from chromium: %w", err)
-			break
-		}
-		b.dispatch(m)
-	}
-	b.mu.Lock()
-	b.readErr = err
-	close(b.readDone)
-	b.mu.Unlock()
-}
-
-// readMessage reads one NUL-terminated message of at most limit bytes.
-func readMessage(r *bufio.Reader, limit int) ([]byte, error) {
-	var buf []byte
-	for {
-		chunk, err := r.ReadSlice(0)
-		if len(buf)+len(chunk) > limit {
-			return nil, fmt.Errorf("cdp: message from chromium longer than %d bytes", limit)
-		}
-		buf = append(buf, chunk...)
-		switch {
-		case err == nil:
-			return buf[:len(buf)-1], nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		default:
-			return nil, err
-		}
-	}
-}
-
-func (b *Browser) dispatch(m message) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if m.ID != 0 {
-		if ch, ok := b.pending[m.ID]; ok {
-			ch <- m // buffered: one answer per id
-		}
-		return
-	}
-	for s := range b.subs {
-		if s.method == m.Method && s.session == m.SessionID {
-			s.push(m.Params)
-		}
-	}
-}
-
-// subscribe queues every later event method on session until unsubscribed.
-func (b *Browser) subscribe(session, method string) *subscription {
-	s := &subscription{session: session, method: method, ready: make(chan struct{}, 1)}
-	b.mu.Lock()
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
-	return s
-}
-
-func (b *Browser) unsubscribe(s *subscription) {
-	b.mu.Lock()
-	delete(b.subs, s)
-	b.mu.Unlock()
-}
-
-// subscription is an unbounded queue of one event's parameters: the
-// reader never blocks on a slow subscriber, and no event is dropped.
-type subscription struct {
-	session, method string
-	mu              sync.Mutex
-	queue           []json.RawMessage
-	ready           chan struct{}
-}
-
-func (s *subscription) push(params json.RawMessage) {
-	s.mu.Lock()
-	s.queue = append(s.queue, params)
-	s.mu.Unlock()
-	select {
-	case s.ready <- struct{}{}:
-	default:
-	}
-}
-
-// next waits for the next event.
-func (s *subscription) next(ctx context.Context, b *Browser) (json.RawMessage, error) {
-	for {
-		if p, ok := s.pop(); ok {
-			return p, nil
-		}
-		select {
-		case <-s.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-b.readDone:
-			return nil, b.closedErr()
-		}
-	}
-}
-
-func (s *subscription) pop() (json.RawMessage, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.queue) == 0 {
-		return nil, false
-	}
-	p := s.queue[0]
-	s.queue = s.queue[1:]
-	return p, true
-}
-
-// drain returns and clears everything queued.
-func (s *subscription) drain() []json.RawMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.queue
-	s.queue = nil
-	return q
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(bytes.TrimSpace(t.buf))
 }
