@@ -269,6 +269,10 @@ func navOf(p string) string {
 		return "maintenance"
 	case strings.HasPrefix(p, "/admin/audit"):
 		return "audit"
+	case p == "/admin/incidents/new":
+		return "new"
+	case strings.HasPrefix(p, "/admin/incidents/"):
+		return "incident" // no entry of the navigation is this page
 	}
 	return "overview"
 }
