@@ -93,6 +93,7 @@ func (v *validator) applyDefaults() {
 			v.checkDefaults(comp, j, fmt.Sprintf("%s.checks[%d]", p, j))
 		}
 	}
+	v.alertDefaults()
 	for i := range c.Templates {
 		p := fmt.Sprintf("templates[%d]", i)
 		str(&c.Templates[i].Impact, p+".impact", DefaultTemplateImpact)

@@ -25,6 +25,7 @@ type Config struct {
 	Maintenance  []Maintenance `yaml:"maintenance"`
 	Notify       []Notify      `yaml:"notify"`
 	Templates    []Template    `yaml:"templates"`
+	Alerts       Alerts        `yaml:"alerts"` // see alerts.go
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`

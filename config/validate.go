@@ -78,6 +78,7 @@ func (v *validator) validate() {
 	v.validateMaintenance()
 	v.validateNotify()
 	v.validateTemplates()
+	v.validateAlerts()
 }
 
 func (v *validator) validatePage() {
@@ -119,8 +120,8 @@ func (v *validator) validateComponents() {
 			v.errorf(p+".name", "every component needs a name")
 		}
 		v.id(p+".id", comp.ID, ids)
-		if len(comp.Checks) == 0 {
-			v.errorf(p+".checks", "component %q has no checks; add at least one", comp.Name)
+		if len(comp.Checks) == 0 && !c.alertComponents()[comp.ID] {
+			v.errorf(p+".checks", "component %q has no checks; add at least one (or route alerts to it under alerts.routes)", comp.Name)
 		}
 		checkIDs := map[string]string{}
 		for j := range comp.Checks {
