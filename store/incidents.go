@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -275,20 +276,8 @@ func appendAudit(tx *bolt.Tx, e AuditEntry) error {
 
 // Audit returns up to limit audit entries, newest first (limit <= 0: all).
 func (db *DB) Audit(limit int) ([]AuditEntry, error) {
-	var out []AuditEntry
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
-			var e AuditEntry
-			if err := getJSON(v, &e); err != nil {
-				return fmt.Errorf("audit %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			out = append(out, e)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: read audit: %w", err)
+	if limit <= 0 {
+		limit = math.MaxInt
 	}
-	return out, nil
+	return db.AuditBefore(0, limit)
 }
