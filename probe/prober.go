@@ -58,12 +58,14 @@ const (
 	ClassLatency        Class = "latency"         // degraded: slower than degraded_latency
 	ClassCertExpiry     Class = "cert_expiry"     // degraded: certificate expires soon
 	ClassNotImplemented Class = "not_implemented" // no prober for this kind yet
+	ClassPushed         Class = "pushed"          // a push check's job reported down (status=down)
+	ClassMissed         Class = "missed"          // a push check got no push in time
 )
 
 // Classes lists every class, for pre-creating metric series.
 var Classes = []Class{ClassNone, ClassTimeout, ClassRefused, ClassDNS, ClassNetwork,
 	ClassTLS, ClassStatus, ClassBody, ClassRcode, ClassAnswer, ClassProtocol,
-	ClassLatency, ClassCertExpiry, ClassNotImplemented}
+	ClassLatency, ClassCertExpiry, ClassNotImplemented, ClassPushed, ClassMissed}
 
 // Phase is one timed step of a probe. A phase that was not reached is absent.
 type Phase struct {

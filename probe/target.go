@@ -21,6 +21,9 @@ const (
 	KindTLS  Kind = "tls"
 	KindDNS  Kind = "dns"
 	KindSIP  Kind = "sip"
+	// KindPush is a push check's target, push: (see push.go): nothing
+	// is probed, the monitored job reports in.
+	KindPush Kind = "push"
 )
 
 // Transport is the socket type a DNS or SIP probe uses.
@@ -119,6 +122,8 @@ func NewTarget(raw string, opts Options) (Target, error) {
 		t, err = parseDNS(raw)
 	case "sip", "sips":
 		t, err = parseSIP(strings.ToLower(scheme), rest)
+	case "push":
+		t, err = parsePush(rest)
 	default:
 		return Target{}, fmt.Errorf("%w %q (use http, https, tcp, tls, dns, sip, sips)", ErrUnknownScheme, scheme)
 	}
