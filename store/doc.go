@@ -23,6 +23,10 @@
 //	                                  (8-byte Unix ns, then NextSequence);
 //	                                  Release moves it to the outbox or
 //	                                  drops it, with its sent mark
+//	fanout/<channel>/<seq>            a subscriber fan-out in progress: the
+//	                                  message and a cursor (the highest
+//	                                  subscriber id with its copy queued);
+//	                                  FanOutStep moves it with the copies
 //	updates                           created empty
 //
 // A subject is "check:<component>/<check>" or "component:<id>". Keys are

@@ -48,6 +48,14 @@ type OutboxMessage struct {
 	// follow-ups reach the deputy only when the escalation did).
 	After string `json:"after,omitempty"`
 
+	// FanOut makes the message a subscriber fan-out job: it waits in
+	// fanout/<channel> until FanOutStep has enqueued a copy for every
+	// subscriber (see fanout.go). Subscriber is the id of the subscriber
+	// a copy is for (0: the channel's own recipients); the sender looks
+	// the subscriber up when it sends, so nobody who left gets it.
+	FanOut     bool   `json:"fan_out,omitempty"`
+	Subscriber uint64 `json:"subscriber,omitempty"`
+
 	// Delivery state, changed by Reschedule.
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"next_attempt,omitzero"`
@@ -129,6 +137,16 @@ func (db *DB) enqueue(tx *bolt.Tx, msgs []OutboxMessage) error {
 			continue // this key was enqueued before: never twice
 		}
 		if m.After != "" && !released(marks, m.After) {
+			continue
+		}
+		if m.FanOut {
+			seq, err := addFanOut(tx, m)
+			if err != nil {
+				return err
+			}
+			if err := putJSON(marks, []byte(m.Key), sentMark{Seq: seq, Queued: m.CreatedAt}); err != nil {
+				return err
+			}
 			continue
 		}
 		if !m.NotBefore.IsZero() {

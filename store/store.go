@@ -43,8 +43,10 @@ var (
 	bucketSent          = []byte("sent")     // sent/<channel>/<key>: idempotency marks
 	bucketSessions      = []byte("sessions") // sessions/<SHA-256 of the id>: review console logins
 	bucketHeld          = []byte("held")     // held/<channel>/<not before><seq>: escalations waiting for their time
+	bucketFanOut        = []byte("fanout")   // fanout/<channel>/<seq>: subscriber fan-outs in progress
 	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups, bucketProbeDays,
-		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions, bucketHeld}
+		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions, bucketHeld,
+		bucketFanOut}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
