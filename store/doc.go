@@ -27,6 +27,10 @@
 //	                                  message and a cursor (the highest
 //	                                  subscriber id with its copy queued);
 //	                                  FanOutStep moves it with the copies
+//	subscribers/<id>                  one email subscriber (JSON)
+//	subscriber-email/<address>        its id, by normalised address
+//	meta/subscriber-key               32 random bytes: the HMAC key of
+//	                                  subscriber link tokens
 //	updates                           created empty
 //
 // A subject is "check:<component>/<check>" or "component:<id>". Keys are
@@ -64,6 +68,27 @@
 // is never enqueued twice. MarkSent and MarkFailed delete the message and
 // complete its mark in one transaction. Adding the sent bucket needs no
 // schema change: Open creates missing buckets.
+//
+// # Subscribers and their link tokens
+//
+// Every subscriber mail carries a manage and an unsubscribe link, long
+// after the sign-up, yet no token is stored, not even hashed: links are
+// signed. A token is base64url(1, id as 8 bytes, [request time,] MAC),
+// the MAC being HMAC-SHA256 under meta/subscriber-key over a fixed label,
+// the purpose ("confirm", "manage", "unsubscribe") and the bytes before
+// it, checked in constant time (hmac.Equal). So a token works for one
+// subscriber and one purpose only; a removed subscriber's tokens find
+// nobody (ids come from NextSequence and are never reused); deleting the
+// key ends every link at once. Manage and unsubscribe tokens never change
+// (the links in old mails keep working). A confirmation token also binds
+// the time of the sign-up request it answers (Consent.Time, 8-byte Unix
+// ns): it is refused once the subscriber is confirmed (single use), when
+// a newer request replaced that time, and after confirm_ttl
+// (ConfirmSubscriber). Unconfirmed subscribers are deleted confirm_ttl
+// after their last request, in bounded transactions (Prune with
+// Retention.Unconfirmed). SubscriberLink builds the public URLs of the
+// tokens; publish serves them and notify writes them into mails, so the
+// helper lives here, below both.
 //
 // # Intervals, rollups and availability
 //

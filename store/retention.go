@@ -14,16 +14,22 @@ import (
 type Retention struct {
 	Results time.Duration // raw probe results
 	History time.Duration // closed state intervals and daily rollups
+	// Unconfirmed is subscriptions.confirm_ttl: subscribers who did not
+	// confirm within it of their last sign-up request are deleted.
+	Unconfirmed time.Duration
 }
 
 // PruneStats counts what a Prune deleted.
 type PruneStats struct {
 	Results, Intervals, Rollups int // keys deleted
 	Buckets                     int // emptied subject buckets removed
+	Subscribers                 int // unconfirmed subscribers expired
 	Transactions                int
 }
 
-func (p PruneStats) deleted() int { return p.Results + p.Intervals + p.Rollups + p.Buckets }
+func (p PruneStats) deleted() int {
+	return p.Results + p.Intervals + p.Rollups + p.Buckets + p.Subscribers
+}
 
 // expiredFunc reports whether a key of a subject bucket is past retention.
 // Keys are visited oldest first; the first false ends the subject.
@@ -70,6 +76,17 @@ func (db *DB) Prune(ctx context.Context, now time.Time, r Retention, maxKeysPerT
 		}
 		if err := db.pruneRoot(ctx, j.root, j.expired, maxKeysPerTx, j.count, &st); err != nil {
 			return st, fmt.Errorf("store: prune %s: %w", j.root, err)
+		}
+	}
+	for r.Unconfirmed > 0 && ctx.Err() == nil {
+		n, err := db.PruneUnconfirmed(now, r.Unconfirmed, maxKeysPerTx)
+		st.Subscribers += n
+		st.Transactions++
+		if err != nil {
+			return st, err
+		}
+		if n < maxKeysPerTx {
+			break
 		}
 	}
 	return st, nil
@@ -263,7 +280,7 @@ func (db *DB) RunRetention(ctx context.Context, o RetentionOptions) {
 			o.Logger.Warn("store retention failed; retrying at the next run", "err", err)
 		case err == nil && st.deleted() > 0:
 			o.Logger.Info("store retention pruned", "results", st.Results, "intervals", st.Intervals,
-				"rollups", st.Rollups, "buckets", st.Buckets, "transactions", st.Transactions)
+				"rollups", st.Rollups, "buckets", st.Buckets, "subscribers", st.Subscribers, "transactions", st.Transactions)
 		}
 		if err == nil {
 			lastErr = ""

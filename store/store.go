@@ -46,7 +46,7 @@ var (
 	bucketFanOut        = []byte("fanout")   // fanout/<channel>/<seq>: subscriber fan-outs in progress
 	allBuckets          = [][]byte{bucketMeta, bucketResultsByTime, bucketIntervals, bucketRollups, bucketProbeDays,
 		bucketIncidents, bucketUpdates, bucketMaintenance, bucketAudit, bucketOutbox, bucketSent, bucketSessions, bucketHeld,
-		bucketFanOut}
+		bucketFanOut, bucketSubscribers, bucketSubscriberMail}
 	keySchema    = []byte("schema")
 	keyLocation  = []byte("location")
 	keyHeartbeat = []byte("heartbeat")
