@@ -49,7 +49,7 @@ func (e *nodeError) Error() string { return e.msg }
 var inlineSecretHints = map[string]string{
 	"secret":   "inline secrets are not allowed; use secret_env or secret_file",
 	"password": "inline passwords are not allowed; use password_env or password_file",
-	"token":    "inline tokens are not allowed; use admin.token_file or OUTPOST_ADMIN_TOKEN",
+	"token":    "inline tokens are not allowed; use token_file or token_env (the admin token: admin.token_file or OUTPOST_ADMIN_TOKEN)",
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {

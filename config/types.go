@@ -26,6 +26,12 @@ type Config struct {
 	Notify       []Notify      `yaml:"notify"`
 	Templates    []Template    `yaml:"templates"`
 	Alerts       Alerts        `yaml:"alerts"` // see alerts.go
+	// Several locations (SPEC §17), see peers.go.
+	Location Location `yaml:"location"`
+	Role     string   `yaml:"role"` // publisher (default) or confirmer
+	Peers    []Peer   `yaml:"peers"`
+	PeerAPI  PeerAPI  `yaml:"peer_api"`
+	Confirm  Confirm  `yaml:"confirm"`
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`
@@ -137,6 +143,11 @@ type Check struct {
 	ServerName         string `yaml:"server_name"`
 	// TCP: sent after connecting; the reply is matched by expect.body_*.
 	Send string `yaml:"send"`
+	// Push checks (target push:, see push.go): where the bearer token
+	// the monitored job sends is read from; Token is it, read at load.
+	TokenFile string `yaml:"token_file"`
+	TokenEnv  string `yaml:"token_env"`
+	Token     Secret `yaml:"-"`
 
 	Expect Expect `yaml:"expect"`
 

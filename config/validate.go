@@ -71,7 +71,7 @@ func (v *validator) validate() {
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 	v.validateDefaults()
 	for i, t := range c.SelfCheck.Targets {
-		v.target(fmt.Sprintf("self_check.targets[%d]", i), t)
+		v.selfCheckTarget(fmt.Sprintf("self_check.targets[%d]", i), t)
 	}
 	v.validateComponents()
 	// incidents.*: durations are non-negative by construction; 0 turns a timer off.
@@ -79,6 +79,7 @@ func (v *validator) validate() {
 	v.validateNotify()
 	v.validateTemplates()
 	v.validateAlerts()
+	v.validatePeers()
 }
 
 func (v *validator) validatePage() {
@@ -153,9 +154,10 @@ func (v *validator) validateCheck(ch *Check, p string, ids map[string]string) {
 			v.atLeast(p+"."+key, n.val, n.least)
 		}
 	}
-	if ch.Timeout > ch.Interval && ch.Interval > 0 && ch.Timeout > 0 {
+	if ch.Timeout > ch.Interval && ch.Interval > 0 && ch.Timeout > 0 && !ch.IsPush() {
 		v.errorf(p+".timeout", "timeout %s is longer than the interval %s; lower the timeout or raise the interval", ch.Timeout, ch.Interval)
 	}
+	v.validatePush(ch, p)
 	for name, src := range ch.SecretHeaders {
 		sp := p + ".secret_headers." + name
 		val, err := v.readSecret(src)
