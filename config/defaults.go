@@ -94,6 +94,7 @@ func (v *validator) applyDefaults() {
 		}
 	}
 	v.alertDefaults()
+	v.peerDefaults() // after the checks': confirm.timeout follows their timeouts
 	for i := range c.Templates {
 		p := fmt.Sprintf("templates[%d]", i)
 		str(&c.Templates[i].Impact, p+".impact", DefaultTemplateImpact)
