@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func fanOutJobs(t *testing.T, db *DB, channel string) []FanOutJob {
@@ -18,14 +20,39 @@ func fanOutJobs(t *testing.T, db *DB, channel string) []FanOutJob {
 	return jobs
 }
 
-func copies(job FanOutJob, ids ...uint64) []OutboxMessage {
-	var out []OutboxMessage
-	for _, id := range ids {
-		m := job.Message
-		m.FanOut, m.Subscriber, m.Key = false, id, fmt.Sprintf("%s-sub-%d", job.Message.Key, id)
-		out = append(out, m)
+// copyFor is the notify package's copy: the job's key and the subscriber id.
+func copyFor(m OutboxMessage, s Subscriber) []OutboxMessage {
+	m.FanOut, m.Subscriber, m.Key = false, s.ID, fmt.Sprintf("%s-%d", m.Key, s.ID)
+	return []OutboxMessage{m}
+}
+
+// putSubscribers stores subscribers as they are (ids given).
+func putSubscribers(t *testing.T, db *DB, subs ...Subscriber) {
+	t.Helper()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketSubscribers)
+		if err != nil {
+			return err
+		}
+		for _, s := range subs {
+			if err := putJSON(b, idKey(s.ID), s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+}
+
+func step(t *testing.T, db *DB, limit int) (int, bool) {
+	t.Helper()
+	n, more, err := db.FanOutStep("mail", limit, copyFor, outboxT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, more
 }
 
 func TestFanOutJobWaitsBesideTheQueueWithItsChange(t *testing.T) {
@@ -57,20 +84,27 @@ func TestFanOutJobWaitsBesideTheQueueWithItsChange(t *testing.T) {
 	}
 }
 
-func TestFanOutStepMovesCursorWithCopiesAcrossReopen(t *testing.T) {
+func TestFanOutStepsResumeAfterReopenNobodyTwiceNobodySkipped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
 	db, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	confirmed := outboxT0.Add(-time.Hour)
+	putSubscribers(t, db,
+		Subscriber{ID: 1, Email: "a@example.com", Confirmed: confirmed},
+		Subscriber{ID: 2, Email: "b@example.com", Confirmed: confirmed, Components: []string{"voice"}},
+		Subscriber{ID: 3, Email: "c@example.com"}, // unconfirmed
+		Subscriber{ID: 4, Email: "d@example.com", Confirmed: confirmed, Components: []string{"web"}},
+		Subscriber{ID: 5, Email: "e@example.com", Confirmed: confirmed, Components: []string{"web", "voice"}},
+		Subscriber{ID: 6, Email: "f@example.com", Confirmed: confirmed})
 	job := msg("mail", "ev")
-	job.FanOut = true
+	job.FanOut, job.Incident = true, &MessageIncident{ID: 1, Components: []string{"web"}}
 	if err := db.Enqueue([]OutboxMessage{job}); err != nil {
 		t.Fatal(err)
 	}
-	j := fanOutJobs(t, db, "mail")[0]
-	if err := db.FanOutStep("mail", j.Seq, copies(j, 1, 2), 2, false, outboxT0); err != nil {
-		t.Fatal(err)
+	if n, more := step(t, db, 2); n != 1 || !more { // visits 1, 2 (voice only)
+		t.Fatalf("first step queued %d, more %v", n, more)
 	}
 	if err := db.Close(); err != nil { // a crash after the first step
 		t.Fatal(err)
@@ -80,29 +114,20 @@ func TestFanOutStepMovesCursorWithCopiesAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	j = fanOutJobs(t, db, "mail")[0]
-	if j.Cursor != 2 {
-		t.Fatalf("cursor %d after reopening, want 2", j.Cursor)
+	if j := fanOutJobs(t, db, "mail"); len(j) != 1 || j[0].Cursor != 2 {
+		t.Fatalf("jobs after reopening %+v, want one at cursor 2", j)
 	}
-	// Repeating the first step (a worker that did not see its commit)
-	// enqueues nothing twice; a cursor behind is refused.
-	if err := db.FanOutStep("mail", j.Seq, copies(j, 1, 2), 2, false, outboxT0); err != nil {
-		t.Fatal(err)
+	if n, more := step(t, db, 2); n != 1 || !more { // 3 unconfirmed, 4
+		t.Fatalf("second step queued %d, more %v", n, more)
 	}
-	if err := db.FanOutStep("mail", j.Seq, copies(j, 1), 1, false, outboxT0); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("cursor moved back: %v", err)
+	if n, more := step(t, db, 2); n != 2 || more { // 5, 6, and the end
+		t.Fatalf("third step queued %d, more %v", n, more)
 	}
-	if err := db.FanOutStep("mail", j.Seq, copies(j, 3), 3, true, outboxT0.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if got, want := keysOf(t, db, "mail"), []string{"ev-sub-1", "ev-sub-2", "ev-sub-3"}; !reflect.DeepEqual(got, want) {
+	if got, want := keysOf(t, db, "mail"), []string{"ev-1", "ev-4", "ev-5", "ev-6"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("queue %q, want %q", got, want)
 	}
-	if n := len(fanOutJobs(t, db, "mail")); n != 0 {
-		t.Fatalf("%d jobs left after the last step", n)
-	}
-	if err := db.FanOutStep("mail", j.Seq, nil, 3, true, outboxT0); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("step of a finished job: %v", err)
+	if n, more := step(t, db, 2); n != 0 || more {
+		t.Fatalf("step without a job queued %d, more %v", n, more)
 	}
 	// The job's mark is complete, so PruneSent forgets it in time; until
 	// then the event cannot start a second fan-out.
@@ -114,5 +139,29 @@ func TestFanOutStepMovesCursorWithCopiesAcrossReopen(t *testing.T) {
 	}
 	if n, err := db.PruneSent(outboxT0.Add(time.Hour), 100); err != nil || n != 1 {
 		t.Fatalf("pruned %d marks (%v), want 1: the job's (its copies are not delivered yet)", n, err)
+	}
+}
+
+func TestFanOutStepTakesJobsInOrderAndRefusesNonsense(t *testing.T) {
+	db := openTest(t)
+	putSubscribers(t, db, Subscriber{ID: 1, Email: "a@example.com", Confirmed: outboxT0})
+	for _, k := range []string{"first", "second"} {
+		job := msg("mail", k)
+		job.FanOut = true // no components: news for everyone
+		if err := db.Enqueue([]OutboxMessage{job}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, more := step(t, db, 10); n != 1 || !more {
+		t.Fatalf("first job: %d queued, more %v", n, more)
+	}
+	if n, more := step(t, db, 10); n != 1 || more {
+		t.Fatalf("second job: %d queued, more %v", n, more)
+	}
+	if got, want := keysOf(t, db, "mail"), []string{"first-1", "second-1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("queue %q, want %q", got, want)
+	}
+	if _, _, err := db.FanOutStep("mail", 0, copyFor, outboxT0); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("limit 0: %v", err)
 	}
 }
