@@ -47,9 +47,10 @@ func (e *nodeError) Error() string { return e.msg }
 // inlineSecretHints turns an unknown key that looks like an inline secret
 // into advice.
 var inlineSecretHints = map[string]string{
-	"secret":   "inline secrets are not allowed; use secret_env or secret_file",
-	"password": "inline passwords are not allowed; use password_env or password_file",
-	"token":    "inline tokens are not allowed; use token_file or token_env (the admin token: admin.token_file or OUTPOST_ADMIN_TOKEN)",
+	"secret":       "inline secrets are not allowed; use secret_env or secret_file",
+	"password":     "inline passwords are not allowed; use password_env or password_file",
+	"app_password": "inline app passwords are not allowed; use app_password_file or app_password_env",
+	"token":        "inline tokens are not allowed; use token_file or token_env (the admin token: admin.token_file or OUTPOST_ADMIN_TOKEN)",
 }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {

@@ -110,6 +110,9 @@ func (v *validator) applyDefaults() {
 		if c.Notify[i].Type == "email" {
 			str(&c.Notify[i].SMTPTLS, p+".smtp_tls", DefaultSMTPTLS)
 		}
+		if IsSocial(c.Notify[i].Type) {
+			v.socialDefaults(p, &c.Notify[i])
+		}
 	}
 }
 

@@ -210,9 +210,9 @@ type Template struct {
 // the database: renaming a channel orphans messages still pending.
 type Notify struct {
 	Name     string `yaml:"name"`
-	Type     string `yaml:"type"`     // webhook, email, slack
-	Audience string `yaml:"audience"` // operators or public
-	// webhook and slack
+	Type     string `yaml:"type"`     // webhook, email, slack, mastodon, bluesky
+	Audience string `yaml:"audience"` // operators or public; mastodon and bluesky: public only
+	// webhook and slack; mastodon: the instance; bluesky: the PDS
 	URL string `yaml:"url"`
 	// URLEnv and URLFile read the URL from the environment or a file, for
 	// incoming-webhook URLs that are themselves secrets (Slack).
@@ -228,6 +228,15 @@ type Notify struct {
 	Username     string   `yaml:"username"`
 	PasswordEnv  string   `yaml:"password_env"`
 	PasswordFile string   `yaml:"password_file"`
+	// mastodon: an access token with the write:statuses scope.
+	TokenFile  string `yaml:"token_file"`
+	TokenEnv   string `yaml:"token_env"`
+	Visibility string `yaml:"visibility"` // public (default) or unlisted
+	MaxChars   int    `yaml:"max_chars"`  // 0 (default): ask the instance
+	// bluesky: the account (handle or DID) and an app password.
+	Identifier      string `yaml:"identifier"`
+	AppPasswordFile string `yaml:"app_password_file"`
+	AppPasswordEnv  string `yaml:"app_password_env"`
 	// Delivery.
 	RateLimit int      `yaml:"rate_limit"` // messages per minute
 	RateBurst int      `yaml:"rate_burst"` // messages sent at once after a quiet time
@@ -238,8 +247,10 @@ type Notify struct {
 	// incident). 0, the default, sends everything at once.
 	EscalateAfter Duration `yaml:"escalate_after"`
 
-	// Secret is the webhook signing secret and Password the SMTP
-	// password, read at load time.
+	// Secret is the webhook signing secret, Password the SMTP password
+	// or the Bluesky app password, Token the Mastodon access token, all
+	// read at load time.
 	Secret   Secret `yaml:"-"`
 	Password Secret `yaml:"-"`
+	Token    Secret `yaml:"-"`
 }

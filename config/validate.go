@@ -223,7 +223,7 @@ func (v *validator) validateNotify() {
 	for i := range v.cfg.Notify {
 		n := &v.cfg.Notify[i]
 		p := fmt.Sprintf("notify[%d]", i)
-		v.oneOf(p+".type", n.Type, "webhook", "email", "slack")
+		v.oneOf(p+".type", n.Type, "webhook", "email", "slack", "mastodon", "bluesky")
 		v.oneOf(p+".audience", n.Audience, "operators", "public")
 		v.id(p+".name", n.Name, names)
 		v.atLeast(p+".rate_limit", n.RateLimit, 1)
@@ -232,11 +232,14 @@ func (v *validator) validateNotify() {
 		if n.EscalateAfter > 0 && n.Audience != "operators" {
 			v.errorf(p+".escalate_after", "only operators channels escalate drafts (the public never sees one); remove escalate_after or set audience: operators")
 		}
+		v.notifyForeignKeys(p, n)
 		switch n.Type {
 		case "webhook", "slack":
 			v.notifyURL(p, n)
 		case "email":
 			v.notifyEmail(p, n)
+		case "mastodon", "bluesky":
+			v.notifySocial(p, n)
 		}
 	}
 }
