@@ -41,6 +41,9 @@ type Check struct {
 	Timeout       time.Duration
 	RetryInterval time.Duration
 	Thresholds    Thresholds
+	// PushToken is a push check's bearer token (see push.go); empty for
+	// probed checks.
+	PushToken config.Secret
 	// Fingerprint changes when any setting of the check changes; a
 	// reload keeps the state of checks whose key and fingerprint stay the
 	// same (see fingerprint).
@@ -66,7 +69,7 @@ func ChecksFromConfig(cfg *config.Config) ([]Check, error) {
 				Key: c.Key(), ID: c.ID, Name: c.Name, Component: comp.ID, Target: t,
 				Interval: c.Interval.D(), Timeout: c.Timeout.D(), RetryInterval: c.RetryInterval.D(),
 				Thresholds:  Thresholds{FailAfter: c.FailAfter, RecoverAfter: c.RecoverAfter},
-				Fingerprint: fingerprint(c),
+				Fingerprint: fingerprint(c), PushToken: c.Token,
 			})
 		}
 	}
@@ -85,6 +88,9 @@ type CheckState struct {
 	FailingSince time.Time
 	// Last is the most recent result; nil before the first probe.
 	Last *probe.Result
+	// PushFrom and PushDue are a push check's last push (or the start)
+	// and its deadline (see push.go); zero for probed checks.
+	PushFrom, PushDue time.Time
 }
 
 // nextState applies one result. A check leaves unknown at its first pass,

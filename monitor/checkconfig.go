@@ -54,8 +54,11 @@ func probeOptions(c config.Check) probe.Options {
 // setting added to config.Check later restarts its check on a reload
 // without anyone remembering to list it here (a hand-kept list of 22
 // fields was how a forgotten option would have kept stale state). Secret
-// values go into the hash only; the fingerprint is never shown.
+// values go into the hash only; the fingerprint is never shown. A push
+// check's token is left out: a new token (a reload) is no new check, and
+// its state and deadline stay.
 func fingerprint(c config.Check) string {
+	c.Token, c.TokenFile, c.TokenEnv = "", "", ""
 	h := sha256.New()
 	writeValue(h, reflect.ValueOf(c))
 	return hex.EncodeToString(h.Sum(nil)[:16])

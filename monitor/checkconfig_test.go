@@ -88,6 +88,9 @@ func TestChangingAnyCheckSettingRestartsTheCheck(t *testing.T) {
 	}
 	for _, p := range paths {
 		name := reflect.TypeFor[config.Check]().FieldByIndex(p).Name
+		if keepsState[name] {
+			continue
+		}
 		cases[strings.Join(append(fieldNames(p), name), ".")] = func(c *config.Check) {
 			change(t, name, reflect.ValueOf(c).Elem().FieldByIndex(p))
 		}
@@ -107,6 +110,22 @@ func TestChangingAnyCheckSettingRestartsTheCheck(t *testing.T) {
 	}
 	if restartsOnReload(fullCheck(), fullCheck()) {
 		t.Error("a reload without a change lost the check's state")
+	}
+}
+
+// keepsState lists the settings whose change is no new check: a push
+// check's token (rotated on a reload) and where it is read from.
+var keepsState = map[string]bool{"Token": true, "TokenFile": true, "TokenEnv": true}
+
+// TestNewPushTokenKeepsTheCheck: rotating a push check's token, or moving
+// it to another file or variable, keeps the check's state.
+func TestNewPushTokenKeepsTheCheck(t *testing.T) {
+	before := fullCheck()
+	before.Token, before.TokenFile = "0123456789abcdef", "/etc/outpost/a.token"
+	after := before
+	after.Token, after.TokenFile, after.TokenEnv = "fedcba9876543210", "", "PUSH_TOKEN"
+	if restartsOnReload(before, after) {
+		t.Error("a new token restarted the check")
 	}
 }
 
