@@ -47,6 +47,10 @@ var Reasons = []Reason{ReasonNetwork, ReasonTimeout, ReasonRateLimited, ReasonSe
 type Error struct {
 	Reason Reason
 	Err    error
+	// RetryAfter is how long the receiver asked us to wait (Retry-After,
+	// a rate limit's reset time); the dispatcher waits at least this
+	// long, at most maxRetryAfter, before the next attempt.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.Reason, e.Err) }
