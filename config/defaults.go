@@ -94,6 +94,7 @@ func (v *validator) applyDefaults() {
 		}
 	}
 	v.alertDefaults()
+	v.subscriptionDefaults()
 	v.peerDefaults() // after the checks': confirm.timeout follows their timeouts
 	for i := range c.Templates {
 		p := fmt.Sprintf("templates[%d]", i)

@@ -26,6 +26,8 @@ type Config struct {
 	Notify       []Notify      `yaml:"notify"`
 	Templates    []Template    `yaml:"templates"`
 	Alerts       Alerts        `yaml:"alerts"` // see alerts.go
+	// Email subscriptions (SPEC §16), see subscriptions.go.
+	Subscriptions Subscriptions `yaml:"subscriptions"`
 	// Several locations (SPEC §17), see peers.go.
 	Location Location `yaml:"location"`
 	Role     string   `yaml:"role"` // publisher (default) or confirmer

@@ -80,6 +80,7 @@ func (v *validator) validate() {
 	v.validateTemplates()
 	v.validateAlerts()
 	v.validatePeers()
+	v.validateSubscriptions()
 }
 
 func (v *validator) validatePage() {
