@@ -49,8 +49,18 @@ func (d dialer) resolve(ctx context.Context, host string, phases *[]Phase) ([]ne
 		return []netip.Addr{a}, nil
 	}
 	start := d.clock.Now()
-	addrs, err := d.resolver.LookupNetIP(ctx, "ip", host)
+	addrs, err := d.lookup(ctx, host)
 	*phases = append(*phases, Phase{Name: "resolve", Duration: d.clock.Now().Sub(start)})
+	return addrs, err
+}
+
+// lookup returns host's addresses (host itself for an IP literal), or an
+// error naming host; it records no phase.
+func (d dialer) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	addrs, err := d.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil, err
 	}

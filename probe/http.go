@@ -32,6 +32,10 @@ type HTTPConfig struct {
 	Clock     Clock          // default SystemClock
 	RootCAs   *x509.CertPool // default: the system pool
 	UserAgent string         // default "outpost"
+	// Resolver resolves the URL's host (and redirect targets); nil means
+	// the system's. NameResolver.NetResolver gives one that asks a
+	// configured server.
+	Resolver *net.Resolver
 }
 
 // HTTPProber sends one HTTP request per probe over a fresh connection, which
@@ -40,6 +44,7 @@ type HTTPProber struct {
 	clock     Clock
 	rootCAs   *x509.CertPool
 	userAgent string
+	resolver  *net.Resolver
 
 	// transports holds one Transport per TLS setting. Keep-alives are off,
 	// so every request still dials a new connection and makes a full TLS
@@ -63,8 +68,8 @@ func (p *HTTPProber) transport(o Options) *http.Transport {
 		return t
 	}
 	t := &http.Transport{
-		Proxy:                  nil,                                      // probe the target itself, never via an environment proxy
-		DialContext:            (&net.Dialer{KeepAlive: -1}).DialContext, // a probe's connection lives seconds: no keep-alive probes, four setsockopt calls fewer
+		Proxy:                  nil,                                                            // probe the target itself, never via an environment proxy
+		DialContext:            (&net.Dialer{KeepAlive: -1, Resolver: p.resolver}).DialContext, // a probe's connection lives seconds: no keep-alive probes, four setsockopt calls fewer
 		TLSClientConfig:        &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: key.insecure, ServerName: key.serverName},
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      true,
@@ -92,7 +97,7 @@ func NewHTTP(c HTTPConfig) *HTTPProber {
 	if c.UserAgent == "" {
 		c.UserAgent = "outpost"
 	}
-	return &HTTPProber{clock: c.Clock, rootCAs: c.RootCAs, userAgent: c.UserAgent}
+	return &HTTPProber{clock: c.Clock, rootCAs: c.RootCAs, userAgent: c.UserAgent, resolver: c.Resolver}
 }
 
 // Probe implements Prober.

@@ -10,7 +10,7 @@ import (
 // Options are the per-check settings that shape a probe. Zero values mean
 // the protocol's default (see DefaultOptions).
 type Options struct {
-	// HTTP
+	// HTTP, and SIP's OPTIONS (the default) or REGISTER
 	Method       string
 	Headers      http.Header
 	Body         string
@@ -20,6 +20,10 @@ type Options struct {
 	ServerName         string // SNI override; default the target host
 	// TCP
 	Send string
+	// SIP REGISTER: the digest username (default the target's user) and
+	// password.
+	Username string
+	Password Secret
 	// Result grading
 	Expect          Expect
 	DegradedLatency time.Duration // 0 disables latency grading
@@ -52,6 +56,22 @@ type Expect struct {
 	// Answer, if set, must match at least one answer record's text form.
 	Answer *regexp.Regexp
 }
+
+// Secret is a password that prints as "redacted" with fmt's verbs and in
+// JSON, so a Target or Options logged whole shows no credential.
+type Secret string
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return redactedValue }
+
+// GoString keeps %#v from printing the secret.
+func (Secret) GoString() string { return redactedValue }
+
+// MarshalText keeps encoders from printing the secret.
+func (Secret) MarshalText() ([]byte, error) { return []byte(redactedValue), nil }
+
+// Reveal returns the secret itself, for the digest computation.
+func (s Secret) Reveal() string { return string(s) }
 
 // StatusRange is an inclusive range of status codes; a single code has Min == Max.
 type StatusRange struct{ Min, Max int }

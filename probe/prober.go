@@ -55,6 +55,7 @@ const (
 	ClassRcode          Class = "rcode"           // DNS rcode not expected
 	ClassAnswer         Class = "answer"          // DNS answers missing or not matching
 	ClassProtocol       Class = "protocol"        // the peer spoke something unparseable
+	ClassAuth           Class = "auth"            // credentials rejected (SIP REGISTER)
 	ClassLatency        Class = "latency"         // degraded: slower than degraded_latency
 	ClassCertExpiry     Class = "cert_expiry"     // degraded: certificate expires soon
 	ClassNotImplemented Class = "not_implemented" // no prober for this kind yet
@@ -65,7 +66,7 @@ const (
 // Classes lists every class, for pre-creating metric series.
 var Classes = []Class{ClassNone, ClassTimeout, ClassRefused, ClassDNS, ClassNetwork,
 	ClassTLS, ClassStatus, ClassBody, ClassRcode, ClassAnswer, ClassProtocol,
-	ClassLatency, ClassCertExpiry, ClassNotImplemented, ClassPushed, ClassMissed}
+	ClassAuth, ClassLatency, ClassCertExpiry, ClassNotImplemented, ClassPushed, ClassMissed}
 
 // Phase is one timed step of a probe. A phase that was not reached is absent.
 type Phase struct {
@@ -76,16 +77,22 @@ type Phase struct {
 // Details carries protocol facts worth storing and showing. Zero values mean
 // "not applicable".
 type Details struct {
-	HTTPStatus  int       `json:"http_status,omitempty"`
-	DNSRcode    string    `json:"dns_rcode,omitempty"`
-	DNSAnswers  int       `json:"dns_answers,omitempty"`
-	SIPStatus   int       `json:"sip_status,omitempty"`
-	SIPReason   string    `json:"sip_reason,omitempty"`
-	SIPServer   string    `json:"sip_server,omitempty"` // Server or User-Agent header
-	Retransmits int       `json:"retransmits,omitempty"`
-	CertExpiry  time.Time `json:"cert_expiry,omitzero"` // earliest NotAfter of the verified chain
-	TLSVersion  string    `json:"tls_version,omitempty"`
-	RemoteAddr  string    `json:"remote_addr,omitempty"`
+	HTTPStatus int    `json:"http_status,omitempty"`
+	DNSRcode   string `json:"dns_rcode,omitempty"`
+	DNSAnswers int    `json:"dns_answers,omitempty"`
+	SIPStatus  int    `json:"sip_status,omitempty"`
+	SIPReason  string `json:"sip_reason,omitempty"`
+	SIPServer  string `json:"sip_server,omitempty"` // Server or User-Agent header
+	// SIPTarget is the server RFC 3263 location chose for a host name
+	// without a port: host:port/transport ("sip1.example.com:5060/udp").
+	SIPTarget string `json:"sip_target,omitempty"`
+	// SIPUnregister says how removing a REGISTER probe's binding went:
+	// the final response ("200 OK") or why it failed.
+	SIPUnregister string    `json:"sip_unregister,omitempty"`
+	Retransmits   int       `json:"retransmits,omitempty"`
+	CertExpiry    time.Time `json:"cert_expiry,omitzero"` // earliest NotAfter of the verified chain
+	TLSVersion    string    `json:"tls_version,omitempty"`
+	RemoteAddr    string    `json:"remote_addr,omitempty"`
 }
 
 // Result is what one probe saw.

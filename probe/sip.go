@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -24,19 +26,31 @@ const (
 
 // SIPConfig configures a SIPProber; zero values mean defaults.
 type SIPConfig struct {
-	Clock     Clock          // default SystemClock
-	Resolver  Resolver       // default net.DefaultResolver
+	Clock    Clock    // default SystemClock
+	Resolver Resolver // addresses; default net.DefaultResolver
+	// Records answers RFC 3263's NAPTR and SRV queries; default Resolver
+	// when it is a RecordResolver (a *NameResolver), else the system's.
+	Records   RecordResolver
 	RootCAs   *x509.CertPool // default: the system pool
 	UserAgent string         // default "outpost"
+	// Logger receives what a result cannot carry, such as a REGISTER
+	// binding that could not be removed; default: discarded.
+	Logger *slog.Logger
+	// IntN returns a random number in [0, n) for SRV weights; default
+	// math/rand/v2's IntN. Tests make it deterministic.
+	IntN func(n int) int
 }
 
-// SIPProber sends one OPTIONS request per probe (RFC 3261 §11) over a fresh
-// socket and waits for the final response: over UDP with Timer E
-// retransmissions, over TCP or TLS once.
+// SIPProber sends one OPTIONS request per probe (RFC 3261 §11), or a
+// REGISTER with digest authentication and its removal (see register),
+// over a fresh socket: over UDP with Timer E retransmissions, over TCP or
+// TLS once. A host name without a port is located per RFC 3263 first.
 type SIPProber struct {
 	dialer    dialer
+	locator   sipLocator
 	rootCAs   *x509.CertPool
 	userAgent string
+	log       *slog.Logger
 	datagrams sync.Pool // *[]byte of maxSIPMessage bytes for UDP reads
 }
 
@@ -45,12 +59,26 @@ var _ Prober = (*SIPProber)(nil)
 // NewSIP returns a SIP prober.
 func NewSIP(c SIPConfig) *SIPProber {
 	p := &SIPProber{dialer: newDialer(c.Clock, c.Resolver), rootCAs: c.RootCAs,
-		userAgent: cmp.Or(c.UserAgent, "outpost")}
+		userAgent: cmp.Or(c.UserAgent, "outpost"), log: c.Logger}
+	p.locator = sipLocator{records: c.Records, intn: c.IntN}
+	if p.locator.records == nil {
+		if rr, ok := c.Resolver.(RecordResolver); ok {
+			p.locator.records = rr
+		} else {
+			p.locator.records, _ = NewNameResolver("") // the system's: cannot fail
+		}
+	}
+	if p.locator.intn == nil {
+		p.locator.intn = rand.IntN
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
 	p.datagrams.New = func() any { b := make([]byte, maxSIPMessage); return &b }
 	return p
 }
 
-// sipTransaction is the client side of one OPTIONS transaction.
+// sipTransaction is the client side of one transaction.
 type sipTransaction struct {
 	req         sipRequest
 	final       sipResponse
@@ -60,95 +88,212 @@ type sipTransaction struct {
 	garbage     error // why the last unparseable reply was rejected
 }
 
-// Probe implements Prober.
-func (p *SIPProber) Probe(ctx context.Context, t Target) Result {
-	clock := p.dialer.clock
-	start := clock.Now()
-	var (
-		phases []Phase
-		d      Details
-	)
-	conn, closeConn, err := p.open(ctx, t, &phases, &d)
-	if err != nil {
-		r := failure(start, since(clock, start), classify(err), "%s", errorMessage(err))
-		r.Phases, r.Details = phases, d
-		return r
-	}
-	defer closeConn()
-	x := &sipTransaction{req: newSIPRequest(t, conn.LocalAddr(), p.userAgent)}
-	sent := clock.Now()
-	if t.Transport == UDP {
-		buf := p.datagrams.Get().(*[]byte)
-		err = x.runDatagram(ctx, conn, *buf)
-		p.datagrams.Put(buf)
-	} else {
-		err = x.runStream(ctx, conn)
-	}
-	if err == nil {
-		phases = append(phases, Phase{Name: "response", Duration: since(clock, sent)})
-	}
-	d.Retransmits = x.retransmits
-	r := Result{Start: start, Duration: since(clock, start), Phases: phases, Details: d}
-	if err != nil {
-		class, msg := x.failure(err, r.Duration)
-		r.Outcome, r.Class, r.Message = Down, class, redactString(msg)
-		return r
-	}
-	return p.verdict(r, x.final, t.Options)
+// sipLink is the socket of one probe, for its one or more transactions.
+// A stream keeps its reader between transactions, so bytes of the next
+// response that arrived early are not lost.
+type sipLink struct {
+	conn      net.Conn
+	transport Transport
+	br        *bufio.Reader
+	head      []byte
+	datagrams *sync.Pool
+	// retransmits sums the UDP retransmissions of every transaction.
+	retransmits int
 }
 
-// open connects (and for TLS shakes hands) with ctx's deadline on the
-// socket; ctx being done closes the socket, so no read outlives it.
-func (p *SIPProber) open(ctx context.Context, t Target, phases *[]Phase, d *Details) (net.Conn, func(), error) {
-	var (
-		conn net.Conn
-		err  error
-	)
-	if t.Transport == UDP {
-		conn, err = p.dialUDP(ctx, t, phases)
+// transact sends req and waits for its final response.
+func (l *sipLink) transact(ctx context.Context, req sipRequest) (*sipTransaction, error) {
+	x := &sipTransaction{req: req}
+	var err error
+	if l.transport == UDP {
+		buf := l.datagrams.Get().(*[]byte)
+		err = x.runDatagram(ctx, l.conn, *buf)
+		l.datagrams.Put(buf)
 	} else {
-		conn, err = p.dialer.dial(ctx, "tcp", t.Host, t.Port, phases)
+		if l.br == nil {
+			l.br = bufio.NewReaderSize(l.conn, 4096)
+		}
+		err = x.runStream(ctx, l.conn, l.br, &l.head)
 	}
+	l.retransmits += x.retransmits
+	return x, err
+}
+
+// sipRun is what one probe learnt so far, for success and failure alike.
+type sipRun struct {
+	clock  Clock
+	start  time.Time
+	phases []Phase
+	d      Details
+}
+
+func (r *sipRun) phase(name string, since0 time.Time) {
+	r.phases = append(r.phases, Phase{Name: name, Duration: since(r.clock, since0)})
+}
+
+func (r *sipRun) result() Result {
+	return Result{Start: r.start, Duration: since(r.clock, r.start), Phases: r.phases, Details: r.d}
+}
+
+func (r *sipRun) down(class Class, msg string) Result {
+	res := r.result()
+	res.Outcome, res.Class, res.Message = Down, class, redactString(msg)
+	return res
+}
+
+// Probe implements Prober.
+func (p *SIPProber) Probe(ctx context.Context, t Target) Result {
+	run := &sipRun{clock: p.dialer.clock, start: p.dialer.clock.Now()}
+	link, hopTarget, closeLink, err := p.open(ctx, t, run)
 	if err != nil {
-		return nil, nil, err
+		class := classify(err)
+		var le *locateError
+		if errors.As(err, &le) {
+			class = ClassDNS // a lookup that timed out is still the name's failure
+		}
+		return run.down(class, errorMessage(err))
 	}
-	d.RemoteAddr = conn.RemoteAddr().String()
+	defer closeLink()
+	if hopTarget.Options.Method == "REGISTER" {
+		return p.register(ctx, link, hopTarget, run)
+	}
+	sent := run.clock.Now()
+	x, err := link.transact(ctx, newSIPRequest(hopTarget, link.conn.LocalAddr(), p.userAgent))
+	run.d.Retransmits = link.retransmits
+	if err != nil {
+		class, msg := x.failure(err, since(run.clock, run.start))
+		return run.down(class, msg)
+	}
+	run.phase("response", sent)
+	return p.verdict(run.result(), x.final, t.Options)
+}
+
+// open locates the target's server (RFC 3263), connects to the first hop
+// that resolves and, over TCP, accepts a connection, and for TLS shakes
+// hands, with ctx's deadline on the socket; ctx being done closes the
+// socket, so no read outlives it. The returned target is t with the
+// hop's host, port and transport.
+func (p *SIPProber) open(ctx context.Context, t Target, run *sipRun) (*sipLink, Target, func(), error) {
+	conn, hop, err := p.connectHop(ctx, t, run)
+	if err != nil {
+		return nil, t, nil, err
+	}
+	run.d.RemoteAddr = conn.RemoteAddr().String()
 	raw := conn
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	closeConn := func() { stop(); conn.Close() }
 	if err := setDeadline(ctx, raw); err != nil {
 		closeConn()
-		return nil, nil, err
+		return nil, t, nil, err
 	}
-	if t.Transport != TLS {
-		return conn, closeConn, nil
+	hopTarget := t
+	hopTarget.Host, hopTarget.Port, hopTarget.Transport = hop.host, hop.port, hop.transport
+	link := &sipLink{conn: conn, transport: hop.transport, datagrams: &p.datagrams}
+	if hop.transport != TLS {
+		return link, hopTarget, closeConn, nil
 	}
-	clock := p.dialer.clock
-	start := clock.Now()
+	start := run.clock.Now()
+	// The certificate must name the domain of the URI, not the SRV target
+	// (RFC 5922 §4).
 	tc := tls.Client(raw, &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: t.Options.InsecureSkipVerify,
 		ServerName: cmp.Or(t.Options.ServerName, t.Host)})
 	err = tc.HandshakeContext(ctx)
-	*phases = append(*phases, Phase{Name: "tls", Duration: since(clock, start)})
+	run.phase("tls", start)
 	if err != nil {
 		closeConn()
-		return nil, nil, fmt.Errorf("tls handshake: %w", err)
+		return nil, t, nil, fmt.Errorf("tls handshake: %w", err)
 	}
 	cs := tc.ConnectionState()
-	d.CertExpiry, d.TLSVersion = earliestExpiry(cs), tls.VersionName(cs.Version)
-	conn = tc // closeConn now closes the TLS connection
-	return conn, closeConn, nil
+	run.d.CertExpiry, run.d.TLSVersion = earliestExpiry(cs), tls.VersionName(cs.Version)
+	link.conn = tc // closeConn now closes the TLS connection
+	return link, hopTarget, closeConn, nil
 }
 
-// dialUDP resolves the host and connects a UDP socket to the first
-// address; a connected socket turns ICMP port-unreachable into
-// ECONNREFUSED on the next read.
-func (p *SIPProber) dialUDP(ctx context.Context, t Target, phases *[]Phase) (net.Conn, error) {
-	addrs, err := p.dialer.resolve(ctx, t.Host, phases)
+// connectHop tries the located hops in order: a hop whose name does not
+// resolve, or whose stream connection fails, gives way to the next. A UDP
+// socket "connects" at once, so the first hop that resolves is used.
+// Phases: resolve (NAPTR, SRV and address lookups together), connect.
+func (p *SIPProber) connectHop(ctx context.Context, t Target, run *sipRun) (net.Conn, sipHop, error) {
+	clock := run.clock
+	start := clock.Now()
+	hops, err := p.locator.locate(ctx, t)
+	resolving, connecting := since(clock, start), time.Duration(0)
+	defer func() {
+		if _, ipErr := netip.ParseAddr(t.Host); ipErr != nil {
+			run.phases = append(run.phases, Phase{Name: "resolve", Duration: resolving})
+		}
+		if connecting > 0 {
+			run.phases = append(run.phases, Phase{Name: "connect", Duration: connecting})
+		}
+	}()
 	if err != nil {
-		return nil, err
+		return nil, sipHop{}, err
 	}
-	var nd net.Dialer
-	return nd.DialContext(ctx, "udp", net.JoinHostPort(addrs[0].Unmap().String(), strconv.Itoa(t.Port)))
+	var lastErr error
+	for _, hop := range hops {
+		if needsLocation(t) {
+			run.d.SIPTarget = hop.String()
+		}
+		begin := clock.Now()
+		addrs, err := p.dialer.lookup(ctx, hop.host)
+		resolving += since(clock, begin)
+		if err != nil {
+			lastErr = err
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		begin = clock.Now()
+		conn, err := dialAddrs(ctx, hop, addrs)
+		if hop.transport != UDP {
+			connecting += since(clock, begin)
+		}
+		if err == nil {
+			return conn, hop, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(hops) > 1 {
+		return nil, sipHop{}, &hopsError{tried: len(hops), err: lastErr}
+	}
+	return nil, sipHop{}, lastErr
+}
+
+// hopsError says that every located server failed; the last error tells why.
+type hopsError struct {
+	tried int
+	err   error
+}
+
+func (e *hopsError) Error() string {
+	return fmt.Sprintf("all %d located servers failed, the last: %s", e.tried, errorMessage(e.err))
+}
+func (e *hopsError) Unwrap() error { return e.err }
+
+// dialAddrs connects a UDP socket to the first address (a connected socket
+// turns ICMP port-unreachable into ECONNREFUSED on the next read), or a
+// TCP connection to the first address that accepts one.
+func dialAddrs(ctx context.Context, hop sipHop, addrs []netip.Addr) (net.Conn, error) {
+	nd := net.Dialer{KeepAlive: -1}
+	if hop.transport == UDP {
+		return nd.DialContext(ctx, "udp", netip.AddrPortFrom(addrs[0].Unmap(), uint16(hop.port)).String())
+	}
+	var lastErr error
+	for _, a := range addrs {
+		conn, err := nd.DialContext(ctx, "tcp", netip.AddrPortFrom(a.Unmap(), uint16(hop.port)).String())
+		if err == nil {
+			return conn, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
 }
 
 // runDatagram sends the request and retransmits it per Timer E (T1,
@@ -202,16 +347,15 @@ func (x *sipTransaction) runDatagram(ctx context.Context, conn net.Conn, buf []b
 }
 
 // runStream sends the request once and reads Content-Length framed
-// messages until a final response matches; garbage ends the probe.
-func (x *sipTransaction) runStream(ctx context.Context, conn net.Conn) error {
+// messages from br until a final response matches; garbage ends the
+// probe. head is scratch space kept between transactions.
+func (x *sipTransaction) runStream(ctx context.Context, conn net.Conn, br *bufio.Reader, head *[]byte) error {
 	if _, err := conn.Write(x.req.bytes()); err != nil {
 		return x.ioError(ctx, "send", err)
 	}
-	br := bufio.NewReaderSize(conn, 4096)
-	var head []byte
 	for {
-		resp, h, err := readSIPMessage(br, head)
-		head = h
+		resp, h, err := readSIPMessage(br, *head)
+		*head = h
 		if err != nil {
 			if errors.Is(err, errSIPMessage) {
 				return err

@@ -36,6 +36,9 @@ type sipResponse struct {
 	Server        string
 	UserAgent     string
 	ContentLength int // -1 when absent
+	// WWWAuth and ProxyAuth are the raw challenge values, at most
+	// maxChallenges of both together; more are dropped.
+	WWWAuth, ProxyAuth []string
 }
 
 // parseSIPResponse parses a SIP response's status line and header fields up
@@ -119,6 +122,15 @@ func (r *sipResponse) setHeader(name, value []byte) error {
 		r.Server = cleanText(value)
 	case is("user-agent", ""):
 		r.UserAgent = cleanText(value)
+	case is("www-authenticate", ""), is("proxy-authenticate", ""):
+		if len(r.WWWAuth)+len(r.ProxyAuth) >= maxChallenges {
+			break
+		}
+		if is("www-authenticate", "") {
+			r.WWWAuth = append(r.WWWAuth, string(value))
+		} else {
+			r.ProxyAuth = append(r.ProxyAuth, string(value))
+		}
 	case is("content-length", "l"):
 		n, err := strconv.Atoi(string(value))
 		if err != nil || n < 0 || n > maxSIPMessage {
@@ -286,8 +298,11 @@ func readLine(br *bufio.Reader, buf []byte, limit int) ([]byte, error) {
 	}
 }
 
-// sipRequest is one OPTIONS request with fresh identifiers.
+// sipRequest is one request (OPTIONS or REGISTER) with fresh identifiers.
+// The requests of one REGISTER probe share Call-ID and From tag; each has
+// its own branch and the next CSeq.
 type sipRequest struct {
+	method     string
 	transport  Transport
 	secure     bool
 	requestURI string
@@ -296,6 +311,13 @@ type sipRequest struct {
 	branch     string
 	tag        string
 	callID     string
+	cseq       int
+	// REGISTER only: the address of record (To and From), the Contact
+	// user, Expires and the Authorization line ("" for none).
+	aor         string
+	contactUser string
+	expires     int
+	auth        string
 }
 
 // newSIPRequest builds an OPTIONS request from local's address with fresh
@@ -309,9 +331,19 @@ func newSIPRequest(t Target, local net.Addr, userAgent string) sipRequest {
 		ap = a.AddrPort()
 	}
 	ap = netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
-	r := sipRequest{transport: t.Transport, secure: t.SIP.Secure, requestURI: t.SIP.RequestURI,
-		local: ap, userAgent: userAgent, branch: "z9hG4bK" + rand.Text(), tag: rand.Text()}
+	r := sipRequest{method: "OPTIONS", transport: t.Transport, secure: t.SIP.Secure, requestURI: t.SIP.RequestURI,
+		local: ap, userAgent: userAgent, branch: "z9hG4bK" + rand.Text(), tag: rand.Text(), cseq: 1,
+		contactUser: "outpost"}
 	r.callID = rand.Text() + "@" + r.host()
+	return r
+}
+
+// next returns the following request of the same dialog-less exchange:
+// a new branch and the next CSeq, no Authorization.
+func (r sipRequest) next() sipRequest {
+	r.branch = "z9hG4bK" + rand.Text()
+	r.cseq++
+	r.auth = ""
 	return r
 }
 
@@ -323,27 +355,38 @@ func (r sipRequest) host() string {
 	return r.local.Addr().String()
 }
 
-// bytes renders the request (RFC 3261 §8.1.1, §11).
+// bytes renders the request (RFC 3261 §8.1.1, §10.2, §11).
 func (r sipRequest) bytes() []byte {
 	hostport := r.host() + ":" + strconv.Itoa(int(r.local.Port()))
-	contact := "sip:outpost@" + hostport
+	contact := "sip:" + r.contactUser + "@" + hostport
 	switch {
 	case r.secure:
-		contact = "sips:outpost@" + hostport
+		contact = "sips:" + r.contactUser + "@" + hostport
 	case r.transport != UDP:
 		contact += ";transport=" + string(r.transport)
 	}
+	from, to := "sip:outpost@"+r.host(), r.requestURI
+	if r.aor != "" {
+		from, to = r.aor, r.aor
+	}
 	var b bytes.Buffer
-	b.Grow(512 + 2*len(r.requestURI))
-	fmt.Fprintf(&b, "OPTIONS %s SIP/2.0\r\n", r.requestURI)
+	b.Grow(512 + 2*len(r.requestURI) + len(r.auth))
+	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", r.method, r.requestURI)
 	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", strings.ToUpper(string(r.transport)), hostport, r.branch)
 	b.WriteString("Max-Forwards: 70\r\n")
-	fmt.Fprintf(&b, "From: <sip:outpost@%s>;tag=%s\r\n", r.host(), r.tag)
-	fmt.Fprintf(&b, "To: <%s>\r\n", r.requestURI)
+	fmt.Fprintf(&b, "From: <%s>;tag=%s\r\n", from, r.tag)
+	fmt.Fprintf(&b, "To: <%s>\r\n", to)
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", r.callID)
-	b.WriteString("CSeq: 1 OPTIONS\r\n")
+	fmt.Fprintf(&b, "CSeq: %d %s\r\n", r.cseq, r.method)
 	fmt.Fprintf(&b, "Contact: <%s>\r\n", contact)
-	b.WriteString("Accept: application/sdp\r\n")
+	if r.method == "REGISTER" {
+		fmt.Fprintf(&b, "Expires: %d\r\n", r.expires)
+	} else {
+		b.WriteString("Accept: application/sdp\r\n")
+	}
+	if r.auth != "" {
+		b.WriteString(r.auth + "\r\n")
+	}
 	fmt.Fprintf(&b, "User-Agent: %s\r\n", r.userAgent)
 	b.WriteString("Content-Length: 0\r\n\r\n")
 	return b.Bytes()

@@ -89,6 +89,11 @@ type SIPURI struct {
 	RequestURI string
 	User       string
 	Secure     bool // sips:
+	// ExplicitPort and ExplicitTransport say whether the URI named them;
+	// a host name without a port is located per RFC 3263 (NAPTR, SRV),
+	// and a named transport skips the NAPTR step.
+	ExplicitPort      bool
+	ExplicitTransport bool
 }
 
 // ParseTarget parses a target URI with default options. Errors say what is
@@ -131,7 +136,24 @@ func NewTarget(raw string, opts Options) (Target, error) {
 		return Target{}, err
 	}
 	t.Options = opts
+	if t.Kind == KindSIP {
+		if t.Options.Method, err = sipMethod(opts.Method); err != nil {
+			return Target{}, err
+		}
+	}
 	return t, nil
+}
+
+// sipMethod normalises the method of a SIP target: OPTIONS (also for ""
+// and GET, the HTTP default of DefaultOptions) or REGISTER.
+func sipMethod(m string) (string, error) {
+	switch strings.ToUpper(m) {
+	case "", "GET", "OPTIONS":
+		return "OPTIONS", nil
+	case "REGISTER":
+		return "REGISTER", nil
+	}
+	return "", fmt.Errorf("sip method %q is not supported (use OPTIONS or REGISTER)", m)
 }
 
 func parseHTTP(raw string) (Target, error) {
@@ -339,6 +361,7 @@ func parseSIP(scheme, rest string) (Target, error) {
 		return Target{}, fmt.Errorf("sip target host: %v (%s)", err, example)
 	}
 	t.Host, t.Port, t.SIP.User = host, port, user
+	t.SIP.ExplicitPort = port != 0
 	t.Transport = UDP
 	if t.SIP.Secure {
 		t.Transport = TLS
@@ -346,6 +369,7 @@ func parseSIP(scheme, rest string) (Target, error) {
 	for _, kv := range strings.Split(params, ";") {
 		k, v, _ := strings.Cut(kv, "=")
 		if strings.EqualFold(k, "transport") {
+			t.SIP.ExplicitTransport = true
 			switch tr := Transport(strings.ToLower(v)); {
 			case t.SIP.Secure && (tr == TCP || tr == TLS):
 				// sips over tcp is TLS (RFC 3261 §26.2.2).
