@@ -73,6 +73,10 @@ type View struct {
 	// FirstFail is the time of the first failed probe of the current
 	// outage (earliest over the failing checks).
 	FirstFail time.Time
+	// Alert is the alert that makes the component fail, when one does
+	// (nil for checks alone). Alerts come from inside, so a blind
+	// monitor still opens their drafts.
+	Alert *store.AlertSource
 }
 
 // status names the outage as the component status vocabulary does.
@@ -84,6 +88,16 @@ func (v View) status() string {
 		return "partial_outage"
 	}
 	return "operational"
+}
+
+// origin is the audit detail's note of the alert a draft came from: its
+// name only (the audit log is operators', but the summary is kept on the
+// incident).
+func (v View) origin() string {
+	if v.Alert == nil {
+		return ""
+	}
+	return " from alert " + v.Alert.Name
 }
 
 // Actors in the audit log.
@@ -224,11 +238,9 @@ func (e *Engine) Evaluate(now time.Time, views map[string]View, blind bool) erro
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
-	if !blind {
-		for _, id := range sortedKeys(views) {
-			if v := views[id]; v.Failing && e.covering(id) == nil {
-				errs = append(errs, e.openFor(now, id, v))
-			}
+	for _, id := range sortedKeys(views) {
+		if v := views[id]; v.Failing && (!blind || v.Alert != nil) && e.covering(id) == nil {
+			errs = append(errs, e.openFor(now, id, v))
 		}
 	}
 	for _, id := range e.cachedIDs() {
@@ -285,6 +297,9 @@ func (e *Engine) openFor(now time.Time, id string, v View) error {
 		if inc.Auto && inc.Open() && now.Sub(inc.CreatedAt) <= e.settings.GroupWindow {
 			return e.change(inc.ID, actorEngine, "join", "component "+id+" joined", func(i *store.Incident) {
 				i.Components = append(i.Components, id)
+				if i.Alert == nil {
+					i.Alert = v.Alert
+				}
 				e.raiseImpact(i, major)
 				if v.FirstFail.Before(i.StartedAt) && !v.FirstFail.IsZero() {
 					i.StartedAt = v.FirstFail
@@ -301,14 +316,14 @@ func (e *Engine) openFor(now time.Time, id string, v View) error {
 		}
 	}
 	inc := store.Incident{State: store.IncidentDraft, Status: store.StatusInvestigating, Auto: true,
-		Components: []string{id}, StartedAt: v.FirstFail, CreatedAt: now, UpdatedAt: now}
+		Components: []string{id}, StartedAt: v.FirstFail, CreatedAt: now, UpdatedAt: now, Alert: v.Alert}
 	if inc.StartedAt.IsZero() {
 		inc.StartedAt = now
 	}
 	e.raiseImpact(&inc, major)
 	inc.Impact = impactName(major)
 	created, err := e.db.CreateIncidentWith(inc, store.AuditEntry{At: now, Actor: actorEngine, Action: "open",
-		Detail: fmt.Sprintf("draft for %s (%s)", id, v.status())}, e.enqueuer(actorEngine, now, EventDraftOpened))
+		Detail: fmt.Sprintf("draft for %s (%s)%s", id, v.status(), v.origin())}, e.enqueuer(actorEngine, now, EventDraftOpened))
 	if err != nil {
 		return err
 	}

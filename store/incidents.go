@@ -56,6 +56,10 @@ type Incident struct {
 	RecoveredAt time.Time `json:"recovered_at,omitzero"`
 	// RemindedAt is when operators were last reminded to post an update.
 	RemindedAt time.Time `json:"reminded_at,omitzero"`
+	// Alert names the alert an engine draft came from (SPEC §18). Its
+	// summary is for operators (their notifications, the console, the
+	// admin API) and never part of the public text.
+	Alert *AlertSource `json:"alert,omitempty"`
 
 	Updates []IncidentUpdate `json:"updates"`
 }
@@ -76,6 +80,12 @@ func (i Incident) LastPublishedUpdate() time.Time {
 		}
 	}
 	return last
+}
+
+// AlertSource is an Alertmanager alert as a draft names it.
+type AlertSource struct {
+	Name    string `json:"name"` // the alertname label
+	Summary string `json:"summary,omitempty"`
 }
 
 // IncidentUpdate is one entry of an incident's timeline. Draft updates
