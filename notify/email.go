@@ -95,7 +95,11 @@ func (e *Email) tlsConfig() *tls.Config {
 func (e *Email) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 	defer cancel()
-	err := e.session(ctx, m)
+	return e.classify(ctx, e.session(ctx, m, envelope{to: e.to}))
+}
+
+// classify turns a session's error into Send's answer.
+func (e *Email) classify(ctx context.Context, err error) (bool, error) {
 	if err == nil {
 		return false, nil
 	}
@@ -116,7 +120,7 @@ func (e *Email) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
 }
 
 // session runs one SMTP conversation bounded by ctx.
-func (e *Email) session(ctx context.Context, m store.OutboxMessage) error {
+func (e *Email) session(ctx context.Context, m store.OutboxMessage, env envelope) error {
 	conn, err := e.dial(ctx)
 	if err != nil {
 		return err
@@ -149,7 +153,7 @@ func (e *Email) session(ctx context.Context, m store.OutboxMessage) error {
 	if err := c.Mail(e.from.Address); err != nil {
 		return err
 	}
-	for _, to := range e.to {
+	for _, to := range env.to {
 		if err := c.Rcpt(to.Address); err != nil {
 			return err
 		}
@@ -158,7 +162,7 @@ func (e *Email) session(ctx context.Context, m store.OutboxMessage) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(buildMail(m, e.from, e.to)); err != nil {
+	if _, err := w.Write(buildMail(m, e.from, env)); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {

@@ -24,8 +24,18 @@ import (
 // msgID returns an RFC 5322 message id for local in domain.
 func msgID(local, domain string) string { return "<outpost." + local + "@" + domain + ">" }
 
+// envelope is who one mail goes to and what it adds to the message: a
+// subscriber's copy names that subscriber alone and carries the List-*
+// headers and a footer with the subscription's links.
+type envelope struct {
+	to     []*mail.Address
+	header [][2]string // extra headers, in order; values pass headerValue
+	footer string      // after the text, behind a signature separator
+}
+
 // buildMail renders m as a MIME message with CRLF line ends.
-func buildMail(m store.OutboxMessage, from *mail.Address, to []*mail.Address) []byte {
+func buildMail(m store.OutboxMessage, from *mail.Address, env envelope) []byte {
+	to := env.to
 	domain := "outpost.invalid"
 	if at := strings.LastIndexByte(from.Address, '@'); at >= 0 && at < len(from.Address)-1 {
 		domain = from.Address[at+1:]
@@ -51,15 +61,33 @@ func buildMail(m store.OutboxMessage, from *mail.Address, to []*mail.Address) []
 		header("References", root)
 	}
 	header("Auto-Submitted", "auto-generated")
-	header("X-Outpost-Event", m.Event)
+	header("X-Outpost-Event", headerValue(m.Event))
+	for _, h := range env.header {
+		header(h[0], headerValue(h[1]))
+	}
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(&b)
-	_, _ = qp.Write([]byte(m.Subject + "\n\n" + m.Text + "\n"))
+	body := m.Subject + "\n\n" + m.Text + "\n"
+	if env.footer != "" {
+		body += "\n-- \n" + env.footer + "\n"
+	}
+	_, _ = qp.Write([]byte(body))
 	_ = qp.Close()
 	return b.Bytes()
+}
+
+// headerValue is a header value without any control character (CR and
+// LF above all), so data can neither end a header nor start another.
+func headerValue(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // oneLine keeps header values on one line.

@@ -10,9 +10,10 @@ import (
 // Metrics count deliveries per channel; the pending gauge is read from
 // the outbox at scrape time.
 type Metrics struct {
-	sent    *prometheus.CounterVec
-	failed  *prometheus.CounterVec
-	pending *pendingCollector
+	sent        *prometheus.CounterVec
+	failed      *prometheus.CounterVec
+	subscribers *prometheus.CounterVec
+	pending     *pendingCollector
 }
 
 var _ Observer = (*Metrics)(nil)
@@ -32,9 +33,16 @@ func NewMetrics(reg prometheus.Registerer, channels []string, pending func() (ma
 			Name: "outpost_notifications_failed_total",
 			Help: "Failed delivery attempts, by channel and reason; reason rejected is final (the message was dropped), the others are retried.",
 		}, []string{"channel", "reason"}),
+		subscribers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "outpost_subscriber_messages_total",
+			Help: "Subscriber messages by result: queued by the fan-out, sent, skipped (the subscriber left first), failed (rejected for good).",
+		}, []string{"result"}),
+	}
+	for _, r := range SubscriberResults {
+		m.subscribers.WithLabelValues(string(r))
 	}
 	m.pending = &pendingCollector{pending: pending}
-	for _, c := range []prometheus.Collector{m.sent, m.failed, m.pending} {
+	for _, c := range []prometheus.Collector{m.sent, m.failed, m.subscribers, m.pending} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -67,6 +75,11 @@ func (m *Metrics) Sent(channel string) { m.sent.WithLabelValues(channel).Inc() }
 // Failed implements Observer.
 func (m *Metrics) Failed(channel string, reason Reason) {
 	m.failed.WithLabelValues(channel, string(reason)).Inc()
+}
+
+// Subscribers implements Observer.
+func (m *Metrics) Subscribers(result SubscriberResult, n int) {
+	m.subscribers.WithLabelValues(string(result)).Add(float64(n))
 }
 
 type pendingCollector struct {

@@ -29,6 +29,10 @@ type Channel struct {
 	// EscalateAfter makes an operators channel the deputy of the
 	// notification plan: see Notifier.
 	EscalateAfter time.Duration
+	// Subscribers makes an email channel the subscriptions channel: every
+	// public message also becomes a fan-out job on it, one copy per
+	// subscriber (see subscribers.go), whatever its Audience.
+	Subscribers bool
 }
 
 // ChannelOptions are what channels built from the configuration share.
@@ -106,11 +110,13 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 	var out []store.OutboxMessage
 	var msg store.OutboxMessage
 	var escalations map[time.Duration]store.OutboxMessage
+	rendered := false
 	for _, ch := range n.channels {
-		if ch.Audience != audience {
+		fanOut := ch.Subscribers && audience == AudiencePublic
+		if ch.Audience != audience && !fanOut {
 			continue
 		}
-		if out == nil {
+		if !rendered {
 			r, ok := n.r.Render(no)
 			if !ok {
 				return nil
@@ -118,6 +124,15 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 			msg = store.OutboxMessage{Key: r.Key, Event: string(no.Event), Audience: audience, IncidentID: no.Incident.ID,
 				Thread: r.Thread, Topic: r.Topic, Subject: r.Subject, Text: r.Text, URL: r.URL,
 				Incident: r.Incident, Maintenance: r.Maintenance, CreatedAt: no.At}
+			rendered = true
+		}
+		if fanOut {
+			job := msg
+			job.Channel, job.Key, job.FanOut = ch.Name, FanOutKey(msg.Key), true
+			out = append(out, job)
+		}
+		if ch.Audience != audience {
+			continue
 		}
 		m := msg
 		if d := ch.EscalateAfter; d > 0 && audience == AudienceOperators {

@@ -230,8 +230,11 @@ type Notify struct {
 	MaintSubject    string // %s maintenance title
 	DraftIntro      string // %d id, %s impact (Impact), %s components
 	DraftLabel      string // before the draft's title
-	ReminderIntro   string // %d id, %q name, %s since, %s remind_after
-	AutoIntro       string // %d id, %s auto_publish_after
+	// FromAlert says an engine draft came from an Alertmanager alert
+	// (operators only; its summary follows after ": " when set).
+	FromAlert     string // %s alertname
+	ReminderIntro string // %d id, %q name, %s since, %s remind_after
+	AutoIntro     string // %d id, %s auto_publish_after
 	// An escalation is the draft notice as a deputy (escalate_after) gets
 	// it when nobody reviewed the draft in time.
 	DeputySubject string // %s escalate_after, %d id, %s incident name
@@ -240,6 +243,15 @@ type Notify struct {
 	Review, Publish, Discard, Update, Resolve, PublicPage string
 	// Labels of public messages.
 	Details, When string
+	// Mails to subscribers (SPEC §16): the footer of each, above the
+	// manage and unsubscribe links, and the confirmation mail.
+	SubscribedTo        string // %s page title
+	Manage, Unsubscribe string // labels before the links
+	ConfirmSubject      string // %s page title
+	ConfirmIntro        string // %s page title
+	ConfirmLink         string // label before the confirmation link
+	ConfirmExpiry       string // %s confirm_ttl
+	ConfirmIgnore       string
 }
 
 // Console is the review console under /admin/: operators, often on a
