@@ -34,6 +34,9 @@ type Config struct {
 	Peers    []Peer   `yaml:"peers"`
 	PeerAPI  PeerAPI  `yaml:"peer_api"`
 	Confirm  Confirm  `yaml:"confirm"`
+	// Resolver is the DNS server (IP:port) every probe asks; "" means
+	// the system's (see sip.go).
+	Resolver string `yaml:"resolver"`
 
 	// File is the path the configuration was read from.
 	File string `yaml:"-"`
@@ -145,6 +148,12 @@ type Check struct {
 	ServerName         string `yaml:"server_name"`
 	// TCP: sent after connecting; the reply is matched by expect.body_*.
 	Send string `yaml:"send"`
+	// SIP method: REGISTER (see sip.go): the digest username and where
+	// the password is read from; Password is it, read at load.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	Password     Secret `yaml:"-"`
 	// Push checks (target push:, see push.go): where the bearer token
 	// the monitored job sends is read from; Token is it, read at load.
 	TokenFile string `yaml:"token_file"`

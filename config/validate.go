@@ -73,6 +73,7 @@ func (v *validator) validate() {
 	for i, t := range c.SelfCheck.Targets {
 		v.selfCheckTarget(fmt.Sprintf("self_check.targets[%d]", i), t)
 	}
+	v.validateResolver()
 	v.validateComponents()
 	// incidents.*: durations are non-negative by construction; 0 turns a timer off.
 	v.validateMaintenance()
@@ -159,6 +160,7 @@ func (v *validator) validateCheck(ch *Check, p string, ids map[string]string) {
 		v.errorf(p+".timeout", "timeout %s is longer than the interval %s; lower the timeout or raise the interval", ch.Timeout, ch.Interval)
 	}
 	v.validatePush(ch, p)
+	v.validateSIP(ch, p)
 	for name, src := range ch.SecretHeaders {
 		sp := p + ".secret_headers." + name
 		val, err := v.readSecret(src)

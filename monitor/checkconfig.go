@@ -25,6 +25,8 @@ func probeOptions(c config.Check) probe.Options {
 		InsecureSkipVerify: c.InsecureSkipVerify,
 		ServerName:         c.ServerName,
 		Send:               c.Send,
+		Username:           c.Username,
+		Password:           probe.Secret(c.Password.Reveal()),
 		DegradedLatency:    c.DegradedLatency.D(),
 		CertMinDays:        c.CertMinDays,
 		Expect: probe.Expect{
