@@ -138,9 +138,23 @@ func (r *Renderer) draftText(n incident.Notice) string {
 	inc, id := n.Incident, strconv.FormatUint(n.Incident.ID, 10)
 	return paragraphs(
 		fmt.Sprintf(r.nt.DraftIntro, inc.ID, r.tx.Impact.Text(inc.Impact), r.names(inc.Components, n.Names)),
+		r.fromAlert(inc),
 		r.nt.DraftLabel+": "+inc.Name+"\n"+inc.Body,
 		lines(r.nt.Review, r.consoleURL(inc.ID), r.nt.Publish, "outpost incident publish "+id,
 			r.nt.Discard, "outpost incident discard "+id))
+}
+
+// fromAlert is the operators' line naming the alert a draft came from,
+// with its summary annotation: it never reaches public text.
+func (r *Renderer) fromAlert(inc store.Incident) string {
+	if inc.Alert == nil {
+		return ""
+	}
+	s := fmt.Sprintf(r.nt.FromAlert, inc.Alert.Name)
+	if inc.Alert.Summary != "" {
+		s += ": " + inc.Alert.Summary
+	}
+	return s
 }
 
 // escalation returns the subject and text of a draft_opened as a deputy
