@@ -30,3 +30,11 @@ func (r *Renderer) Confirmation(channel string, s store.Subscriber, token string
 		CreatedAt: s.Consent.Time,
 	}
 }
+
+// ConfirmMail is store.ConfirmMail for publish's sign-up form (wired in
+// main): the confirmation mail on channel, whose link expires after ttl.
+func (r *Renderer) ConfirmMail(channel string, ttl time.Duration) store.ConfirmMail {
+	return func(s store.Subscriber, token string) []store.OutboxMessage {
+		return []store.OutboxMessage{r.Confirmation(channel, s, token, ttl)}
+	}
+}

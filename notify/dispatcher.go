@@ -30,6 +30,8 @@ var _ Outbox = (*store.DB)(nil)
 type Observer interface {
 	Sent(channel string)
 	Failed(channel string, reason Reason)
+	// Subscribers counts n subscriber messages with result.
+	Subscribers(result SubscriberResult, n int)
 }
 
 // DispatcherOptions configure NewDispatcher.
@@ -48,6 +50,12 @@ type DispatcherOptions struct {
 	// KeepSent is how long a delivered key is remembered (and so not
 	// enqueued again). Default 30 days.
 	KeepSent time.Duration
+	// FanOut is where the subscriptions channel (Channel.Subscribers)
+	// turns fan-out jobs into copies; nil: the channel does no fan-out.
+	FanOut FanOutStore
+	// FanOutChunk is how many subscribers one fan-out step visits (one
+	// store transaction); default FanOutChunk.
+	FanOutChunk int
 }
 
 // Dispatcher delivers each channel's outbox in order, in a goroutine per
@@ -80,6 +88,9 @@ func NewDispatcher(db Outbox, channels []Channel, o DispatcherOptions) *Dispatch
 	}
 	if o.KeepSent <= 0 {
 		o.KeepSent = 30 * 24 * time.Hour
+	}
+	if o.FanOutChunk <= 0 {
+		o.FanOutChunk = FanOutChunk
 	}
 	d := &Dispatcher{db: db, o: o}
 	for _, ch := range channels {
@@ -173,7 +184,11 @@ func (w *worker) step(ctx context.Context) time.Duration {
 	if err != nil {
 		w.logChange("notify: releasing held messages failed; retrying", err)
 	}
+	fanning := w.fanOut(now)
 	wait := w.deliver(ctx, now)
+	if fanning {
+		return 0 // the next chunk at once: it waits for nothing
+	}
 	if untilHeld := held.Sub(now); !held.IsZero() && untilHeld < wait {
 		return max(untilHeld, time.Nanosecond)
 	}
@@ -193,6 +208,16 @@ func (w *worker) deliver(ctx context.Context, now time.Time) time.Duration {
 	m := head[0]
 	if wait := m.NextAttempt.Sub(now); wait > 0 {
 		return wait
+	}
+	if sk, ok := w.ch.Sender.(Skipper); ok {
+		why, err := sk.Skip(m)
+		if err != nil {
+			w.logChange("notify: checking a message before sending failed; retrying", err, "key", m.Key)
+			return w.o.Poll
+		}
+		if why != "" {
+			return w.skip(m, why)
+		}
 	}
 	if wait := w.limit.wait(now); wait > 0 {
 		return wait
@@ -223,6 +248,9 @@ func (w *worker) sent(m store.OutboxMessage) time.Duration {
 	}
 	if w.o.Observer != nil {
 		w.o.Observer.Sent(w.ch.Name)
+		if m.Subscriber != 0 {
+			w.o.Observer.Subscribers(SubscriberSent, 1)
+		}
 	}
 	if w.lastErr != "" {
 		w.log.Info("notify: channel delivers again", "key", m.Key, "attempts", m.Attempts+1)
@@ -245,11 +273,46 @@ func (w *worker) reschedule(m store.OutboxMessage, sendErr error) time.Duration 
 // failure mark and an audit entry, so the channel moves on.
 func (w *worker) drop(m store.OutboxMessage, reason Reason, sendErr error) time.Duration {
 	w.log.Error("notify: receiver rejected a message; dropped", "key", m.Key, "reason", reason, "err", sendErr)
+	if w.o.Observer != nil && m.Subscriber != 0 {
+		w.o.Observer.Subscribers(SubscriberFailed, 1)
+	}
 	audit := store.AuditEntry{At: w.o.Clock.Now(), Actor: "notify", Action: "notify-failed", Incident: m.IncidentID,
 		Detail: fmt.Sprintf("channel %s dropped %s after %d attempts: %v", w.ch.Name, m.Key, m.Attempts+1, sendErr)}
 	if err := w.db.MarkFailed(w.ch.Name, m.Seq, m.Key, w.o.Clock.Now(), sendErr.Error(), audit); err != nil {
 		w.log.Error("notify: dropping a rejected message failed", "key", m.Key, "err", err)
 		return w.o.Poll
+	}
+	return 0
+}
+
+// fanOut runs one step of the channel's subscriber fan-out, if it is the
+// subscriptions channel, and reports whether more steps wait. A failed
+// step is retried at the next step, after the poll interval.
+func (w *worker) fanOut(now time.Time) bool {
+	if !w.ch.Subscribers || w.o.FanOut == nil {
+		return false
+	}
+	n, more, err := w.o.FanOut.FanOutStep(w.ch.Name, w.o.FanOutChunk, subscriberCopy, now)
+	if err != nil {
+		w.logChange("notify: subscriber fan-out failed; retrying", err)
+		return false
+	}
+	if n > 0 && w.o.Observer != nil {
+		w.o.Observer.Subscribers(SubscriberQueued, n)
+	}
+	return more
+}
+
+// skip takes a message that is no longer to be sent (its subscriber
+// left) out of the queue without sending it or taking a token.
+func (w *worker) skip(m store.OutboxMessage, why string) time.Duration {
+	if err := w.db.MarkSent(w.ch.Name, m.Seq, m.Key, w.o.Clock.Now()); err != nil {
+		w.log.Error("notify: removing a message that is no longer to be sent failed", "key", m.Key, "err", err)
+		return w.o.Poll
+	}
+	w.log.Debug("notify: message not sent", "key", m.Key, "why", why)
+	if w.o.Observer != nil && m.Subscriber != 0 {
+		w.o.Observer.Subscribers(SubscriberSkipped, 1)
 	}
 	return 0
 }

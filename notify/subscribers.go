@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,4 +241,28 @@ func (s *SubscriberMail) envelope(m store.OutboxMessage, sub store.Subscriber) (
 	}
 	env.footer = fmt.Sprintf(s.nt.SubscribedTo, s.title) + "\n" + lines(s.nt.Manage, store.SubscriberLink(s.page, store.PurposeManage, manage), s.nt.Unsubscribe, unsubLink)
 	return env, nil
+}
+
+// WithSubscribers returns channels with the email channel named name
+// made the subscriptions channel: its sender becomes a SubscriberMail
+// over its Email, and every public message gets a fan-out job on it. The
+// other channels are as they were; channels itself is not changed.
+func WithSubscribers(channels []Channel, name string, page config.Page, db SubscriberStore) ([]Channel, error) {
+	out := slices.Clone(channels)
+	for i, ch := range out {
+		if ch.Name != name {
+			continue
+		}
+		e, ok := ch.Sender.(*Email)
+		if !ok {
+			return nil, fmt.Errorf("notify: subscriptions.channel %q is a %s channel; subscriptions need an email channel", name, ch.Type)
+		}
+		sm, err := NewSubscriberMail(SubscriberMailOptions{Email: e, Store: db, Page: page})
+		if err != nil {
+			return nil, err
+		}
+		out[i].Sender, out[i].Subscribers = sm, true
+		return out, nil
+	}
+	return nil, fmt.Errorf("notify: subscriptions.channel %q is not a configured channel", name)
 }

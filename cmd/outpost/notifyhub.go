@@ -49,7 +49,8 @@ func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []no
 	for i, ch := range channels {
 		names[i] = ch.Name
 	}
-	d := notify.NewDispatcher(h.db, channels, notify.DispatcherOptions{Logger: h.log, Observer: h.metrics})
+	channels = h.subscriptions(cfg, channels)
+	d := notify.NewDispatcher(h.db, channels, notify.DispatcherOptions{Logger: h.log, Observer: h.metrics, FanOut: h.db})
 	var notifier incident.Notifier
 	if len(channels) > 0 {
 		notifier = notify.NewNotifier(notify.NewRenderer(cfg.Page), channels)
@@ -64,6 +65,22 @@ func (h *notifyHub) start(ctx context.Context, cfg *config.Config, channels []no
 	go func() { done <- d.Run(dctx) }()
 	h.warnOrphans(names)
 	d.Wake() // messages enqueued while no dispatcher ran
+}
+
+// subscriptions makes the channel named by subscriptions.channel the
+// subscriptions channel when subscriptions are enabled. A channel that
+// cannot be one (no page.url for the links) leaves subscriber mails off,
+// with an error in the log: the channel itself still delivers.
+func (h *notifyHub) subscriptions(cfg *config.Config, channels []notify.Channel) []notify.Channel {
+	if !cfg.Subscriptions.Enabled {
+		return channels
+	}
+	with, err := notify.WithSubscribers(channels, cfg.Subscriptions.Channel, cfg.Page, h.db)
+	if err != nil {
+		h.log.Error("subscriber mails are off; fix the configuration and reload", "err", err)
+		return channels
+	}
+	return with
 }
 
 // stopDispatcher stops the running dispatcher, if any, and waits for it.
