@@ -2,7 +2,6 @@ package probe
 
 import (
 	"crypto/md5"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
@@ -222,15 +221,15 @@ type digestCredentials struct {
 
 // authorization returns the Authorization (or Proxy-Authorization) header
 // line for a request, without CRLF: RFC 7616 §3.4.1 with qop=auth when
-// offered, RFC 2069's form otherwise. nc counts the uses of this nonce.
-func (d digestCredentials) authorization(c digestChallenge, method, uri string, nc int) string {
+// offered, RFC 2069's form otherwise. nc counts the uses of this nonce;
+// cnonce is fresh and random for each request (rand.Text).
+func (d digestCredentials) authorization(c digestChallenge, method, uri string, nc int, cnonce string) string {
 	newHash, _ := digestHash(c.algorithm)
 	h := func(parts ...string) string {
 		hh := newHash()
 		hh.Write([]byte(strings.Join(parts, ":")))
 		return hex.EncodeToString(hh.Sum(nil))
 	}
-	cnonce := rand.Text()
 	ha1 := h(d.username, c.realm, d.password.Reveal())
 	if strings.HasSuffix(strings.ToUpper(c.algorithm), "-SESS") {
 		ha1 = h(ha1, c.nonce, cnonce)

@@ -3,6 +3,7 @@ package probe
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -88,7 +89,7 @@ func (p *SIPProber) register(ctx context.Context, l *sipLink, t Target, run *sip
 			}
 			challenge, nc = c, 1
 			req = req.next()
-			req.auth = creds.authorization(challenge, req.method, req.requestURI, nc)
+			req.auth = creds.authorization(challenge, req.method, req.requestURI, nc, rand.Text())
 			if x, res, ok = p.registerStep(ctx, l, req, run); !ok {
 				return res
 			}
@@ -154,7 +155,7 @@ func (p *SIPProber) unregister(ctx context.Context, l *sipLink, t Target, run *s
 	req := s.req.next()
 	req.expires = 0
 	if s.challenged {
-		req.auth = s.creds.authorization(s.challenge, req.method, req.requestURI, s.nc+1)
+		req.auth = s.creds.authorization(s.challenge, req.method, req.requestURI, s.nc+1, rand.Text())
 	}
 	outcome := ""
 	for attempt := 0; ; attempt++ {
@@ -169,7 +170,7 @@ func (p *SIPProber) unregister(ctx context.Context, l *sipLink, t Target, run *s
 			c, err := chooseChallenge(f.WWWAuth, f.ProxyAuth)
 			if err == nil {
 				req = req.next()
-				req.auth = s.creds.authorization(c, req.method, req.requestURI, 1)
+				req.auth = s.creds.authorization(c, req.method, req.requestURI, 1, rand.Text())
 				continue
 			}
 		}
