@@ -36,6 +36,8 @@ type Table struct {
 	Draft   Draft
 	Notify  Notify
 	Console Console
+	// The public subscription pages (subscribe.go).
+	Subscribe Subscribe
 }
 
 // IncidentStatuses name the statuses of a published incident.
@@ -315,6 +317,8 @@ type Console struct {
 	Done                                  ConsoleDone
 	// IncidentPage is the page of one incident and the new-incident form.
 	IncidentPage ConsoleIncident
+	// The subscribers page (subscribe.go).
+	Subscribers ConsoleSubscribers
 }
 
 // CheckStates name the live state of a check.
