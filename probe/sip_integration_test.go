@@ -15,8 +15,13 @@ import (
 )
 
 // kamailioConfig answers OPTIONS statelessly: user "busy" gets 486, user
-// "down" 503, anything else 200; other methods 405. No database, no
-// DNS, logs on stderr.
+// "down" 503, anything else 200. REGISTER is authenticated with the auth
+// module against the password "s3cret" in the script (algorithm %[3]s;
+// pv_www_authenticate with flags 0 takes a plain password), the
+// authentication user must be the To user, and bindings go to usrloc in
+// memory (db_mode 0); a wrong password is challenged again, except for
+// user "bob", who gets 403. Other methods get 405. No database, no DNS,
+// logs on stderr.
 const kamailioConfig = `#!KAMAILIO
 debug=1
 log_stderror=yes
@@ -32,17 +37,35 @@ server_header="Server: outpost-test-kamailio"
 mpath="%[2]s"
 loadmodule "sl.so"
 loadmodule "pv.so"
+loadmodule "auth.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("auth", "algorithm", "%[3]s")
+modparam("usrloc", "db_mode", 0)
 request_route {
+	if ($rm == "REGISTER") { route(REGISTRAR); exit; }
 	if ($rU == "busy") { sl_send_reply("486", "Busy Here"); exit; }
 	if ($rU == "down") { sl_send_reply("503", "Service Unavailable"); exit; }
 	if ($rm == "OPTIONS") { sl_send_reply("200", "OK"); exit; }
 	sl_send_reply("405", "Method Not Allowed");
 }
+route[REGISTRAR] {
+	pv_www_authenticate("outpost.test", "s3cret", "0");
+	$var(rc) = $rc;
+	if ($var(rc) == 1) {
+		if ($au != $tU) { sl_send_reply("403", "Forbidden"); exit; }
+		if (!save("location")) { sl_reply_error(); }
+		exit;
+	}
+	if ($var(rc) == -2 && $tU == "bob") { sl_send_reply("403", "Forbidden"); exit; }
+	www_challenge("outpost.test", "1");
+	exit;
+}
 `
 
 func TestIntegrationKamailio(t *testing.T) {
 	bin := requirePeer(t, "kamailio", "kamailio")
-	port := startKamailio(t, bin)
+	port := startKamailio(t, bin, "MD5")
 	tests := []struct {
 		name    string
 		uri     string
@@ -72,9 +95,9 @@ func TestIntegrationKamailio(t *testing.T) {
 }
 
 // startKamailio runs kamailio in the foreground on a free loopback port
-// (udp and tcp), waits until both transports answer and stops its process
-// group in t.Cleanup.
-func startKamailio(t *testing.T, bin string) int {
+// (udp and tcp) with digest algorithm (MD5 or SHA-256), waits until both
+// transports answer and stops its process group in t.Cleanup.
+func startKamailio(t *testing.T, bin, algorithm string) int {
 	t.Helper()
 	mods, _ := filepath.Glob("/usr/lib/*/kamailio/modules/sl.so")
 	more, _ := filepath.Glob("/usr/lib*/kamailio/modules/sl.so")
@@ -85,7 +108,7 @@ func startKamailio(t *testing.T, bin string) int {
 	dir := t.TempDir()
 	port := freeUDPAndTCPPort(t)
 	cfg := filepath.Join(dir, "kamailio.cfg")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, kamailioConfig, port, filepath.Dir(mods[0])+"/"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, kamailioConfig, port, filepath.Dir(mods[0])+"/", algorithm), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logPath := filepath.Join(dir, "kamailio.log")
