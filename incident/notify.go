@@ -15,6 +15,10 @@ const (
 	EventDraftOpened   Event = "draft_opened"   // the engine (or a person) opened a draft
 	EventReminder      Event = "reminder"       // a published incident has had no update for remind_after
 	EventAutoPublished Event = "auto_published" // auto_publish_after published a draft
+	// EventLocation: this location fails a check that other locations
+	// still reach, or no other location answered (SPEC §17). It carries
+	// a Note, worded by the monitor; no incident is involved.
+	EventLocation Event = "location"
 )
 
 // Events for the public.
@@ -48,6 +52,17 @@ type Notice struct {
 	At    time.Time
 	// After is the timer that caused auto_published or reminder.
 	After time.Duration
+	// Note is the message of an event that is about no incident or
+	// window (EventLocation), already worded.
+	Note *Note
+}
+
+// Note is an operators' message worded by its sender.
+type Note struct {
+	Key     string // idempotency key: one message per episode
+	Thread  string // groups the notes about one check
+	Subject string
+	Text    string
 }
 
 // Notifier turns events into outbox messages, one per channel that wants

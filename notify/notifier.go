@@ -117,7 +117,7 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 			continue
 		}
 		if !rendered {
-			r, ok := n.r.Render(no)
+			r, ok := n.render(no)
 			if !ok {
 				return nil
 			}
@@ -165,4 +165,17 @@ func (n *Notifier) escalation(no incident.Notice, msg store.OutboxMessage, d tim
 	msg.Subject, msg.Text = n.r.escalation(no, d)
 	msg.NotBefore, msg.IfDraft = opened.Add(d), true
 	return msg
+}
+
+// render is Renderer.Render, or the note of an event that carries its
+// own words (incident.EventLocation, worded by the monitor).
+func (n *Notifier) render(no incident.Notice) (Rendered, bool) {
+	if no.Note == nil {
+		return n.r.Render(no)
+	}
+	if no.Event.Public() {
+		return Rendered{}, false
+	}
+	nt := no.Note
+	return Rendered{Key: nt.Key, Thread: nt.Thread, Topic: nt.Subject, Subject: nt.Subject, Text: nt.Text}, true
 }
