@@ -25,7 +25,7 @@ import (
 	"github.com/outpost-status/outpost/internal/httpjson"
 )
 
-//go:embed web/page.html web/style.css
+//go:embed web/page.html web/subscribe.html web/style.css
 var webFiles embed.FS
 
 // pageAssets are parsed once in NewServer and only read afterwards.
@@ -45,7 +45,7 @@ func newPageAssets(l *locale) *pageAssets {
 	}
 	funcs := template.FuncMap{"join": l.Join}
 	return &pageAssets{
-		tmpl:  template.Must(template.New("page").Funcs(funcs).ParseFS(webFiles, "web/page.html")),
+		tmpl:  template.Must(template.New("page").Funcs(funcs).ParseFS(webFiles, "web/page.html", "web/subscribe.html")),
 		css:   template.CSS(css), // our own embedded file
 		icons: faviconURLs(),
 	}
@@ -88,6 +88,12 @@ func (s *Server) base(r *http.Request, v *view, docTitle string) pageBase {
 		b.Title = "Status"
 	}
 	b.Home = b.Root
+	if s.opts.Subscriptions != nil {
+		b.SubscribeHref = b.Root + "subscribe"
+		if u := s.opts.Page.URL; u != "" { // absolute: also right in a static export on another host
+			b.SubscribeHref = strings.TrimRight(u, "/") + "/subscribe"
+		}
+	}
 	if b.Home == "" {
 		b.Home = "./"
 	}

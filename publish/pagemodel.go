@@ -53,6 +53,9 @@ type pageBase struct {
 	CSS      template.CSS
 	Icon     template.URL
 	Updated  timeText
+	// SubscribeHref is the subscription form when subscriptions are on;
+	// the header's "Subscribe" then leads there instead of to the feed.
+	SubscribeHref string
 }
 
 // timeText is a moment for <time>: machine and human forms.

@@ -36,6 +36,9 @@ type ServerOptions struct {
 	// figures; nil shows "no data" and "n/a".
 	Days   DaysSource
 	Uptime UptimeSource
+	// Subscriptions turn on the subscription pages (subscribe.go); nil:
+	// they are not served and the page links its feed instead.
+	Subscriptions *Subscriptions
 }
 
 // Server is outpost's HTTP server.
@@ -44,9 +47,10 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	page    *pageAssets
-	cache   *renderCache // nil: sources without change counters, rendered per request
-	admit   *admission   // public documents
-	scrapes *admission   // /metrics, apart, so a crowd cannot fail Prometheus's scrapes
+	cache   *renderCache   // nil: sources without change counters, rendered per request
+	admit   *admission     // public documents
+	scrapes *admission     // /metrics, apart, so a crowd cannot fail Prometheus's scrapes
+	subs    *subscriptions // nil: subscriptions off
 }
 
 // NewServer builds the routes.
@@ -79,6 +83,7 @@ func NewServer(o ServerOptions) *Server {
 		s.mux.Handle(pattern, h)
 	}
 	s.registerPage()
+	s.registerSubscribe()
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.scrapes.wrap(o.Metrics))
 	}
