@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/outpost-status/outpost/text"
 )
 
 // Subscriptions configures email subscriptions (SPEC §16): the public
@@ -35,7 +37,8 @@ const (
 // checkbox.
 const maxConsentText = 500
 
-// subscriptionDefaults fills in confirm_ttl and per_client_per_hour.
+// subscriptionDefaults fills in confirm_ttl, per_client_per_hour and
+// consent_text (package text's sentence in the page language).
 func (v *validator) subscriptionDefaults() {
 	s := &v.cfg.Subscriptions
 	if !v.has("subscriptions.confirm_ttl") {
@@ -43,6 +46,9 @@ func (v *validator) subscriptionDefaults() {
 	}
 	if !v.has("subscriptions.per_client_per_hour") {
 		s.PerClientPerHour = DefaultPerClientPerHour
+	}
+	if !v.has("subscriptions.consent_text") {
+		s.ConsentText = text.For(v.cfg.Page.Language).Subscribe.Consent
 	}
 }
 
