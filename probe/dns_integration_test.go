@@ -15,8 +15,9 @@ import (
 	"github.com/miekg/dns"
 )
 
-// unboundConf serves only the static zone outpost.test. and refuses every
-// other name, so the resolver never recurses to the internet.
+// unboundConf serves only the static zone outpost.test. (plus what a test
+// adds as %[3]s) and refuses every other name, so the resolver never
+// recurses to the internet.
 const unboundConf = `server:
 	interface: 127.0.0.1@%[1]d
 	port: %[1]d
@@ -40,6 +41,7 @@ const unboundConf = `server:
 	local-data: "www.outpost.test. 300 IN A 192.0.2.10"
 	local-data: "outpost.test. 300 IN MX 10 mail.outpost.test."
 	local-data: 'outpost.test. 300 IN TXT "v=outpost probe"'
+%[3]s
 remote-control:
 	control-enable: no
 `
@@ -47,7 +49,7 @@ remote-control:
 func TestIntegrationUnbound(t *testing.T) {
 	unbound := requirePeer(t, "unbound", "unbound")
 	checkconf := requirePeer(t, "unbound-checkconf", "unbound")
-	server := startUnbound(t, unbound, checkconf)
+	server := startUnbound(t, unbound, checkconf, "")
 	resolvConf := filepath.Join(t.TempDir(), "resolv.conf")
 	if err := os.WriteFile(resolvConf, []byte("nameserver "+server.String()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -101,15 +103,16 @@ func TestIntegrationUnbound(t *testing.T) {
 	}
 }
 
-// startUnbound writes a config to a temp dir, checks it with
+// startUnbound writes a config to a temp dir, with extra lines (more
+// local-zone and local-data) in its server section, checks it with
 // unbound-checkconf, runs unbound in the foreground and waits until it
 // answers. It is killed in t.Cleanup.
-func startUnbound(t *testing.T, unbound, checkconf string) netip.AddrPort {
+func startUnbound(t *testing.T, unbound, checkconf, extra string) netip.AddrPort {
 	t.Helper()
 	dir := t.TempDir()
 	server := freeDNSPort(t)
 	conf := filepath.Join(dir, "unbound.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(unboundConf, server.Port(), dir)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(unboundConf, server.Port(), dir, extra)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(checkconf, conf).CombinedOutput(); err != nil {
