@@ -77,6 +77,10 @@ type View struct {
 	// (nil for checks alone). Alerts come from inside, so a blind
 	// monitor still opens their drafts.
 	Alert *store.AlertSource
+	// Sighted is set for a component whose checks are all push checks:
+	// outpost's own network does not judge them, so a blind monitor
+	// still opens its drafts and moves them along.
+	Sighted bool
 }
 
 // status names the outage as the component status vocabulary does.
@@ -239,7 +243,7 @@ func (e *Engine) Evaluate(now time.Time, views map[string]View, blind bool) erro
 	defer e.mu.Unlock()
 	var errs []error
 	for _, id := range sortedKeys(views) {
-		if v := views[id]; v.Failing && (!blind || v.Alert != nil) && e.covering(id) == nil {
+		if v := views[id]; v.Failing && (!blind || v.Alert != nil || v.Sighted) && e.covering(id) == nil {
 			errs = append(errs, e.openFor(now, id, v))
 		}
 	}

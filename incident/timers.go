@@ -22,7 +22,7 @@ func (e *Engine) progress(now time.Time, inc store.Incident, views map[string]Vi
 		major = major || v.Major
 	}
 	switch {
-	case blind:
+	case blind && !allSighted(inc, views):
 		return nil // nothing is known; keep every timer where it is
 	case !failing:
 		return e.recovered(now, inc)
