@@ -93,6 +93,9 @@ type Options struct {
 	// Preview renders the console's previews of incident text as the
 	// public page and the public message will show it; nil: no preview.
 	Preview Previewer
+	// Subscribers are the email subscribers (subscribers.go); nil: their
+	// endpoints and console page answer 404.
+	Subscribers Subscribers
 	// Token is the bearer token and the console's login token; the API
 	// and the console are off (every route answers 404) while it is
 	// empty. SetToken replaces it.

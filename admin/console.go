@@ -94,7 +94,8 @@ func (c *console) register() {
 	for pattern, h := range pages {
 		c.mux.Handle(pattern, c.page(h))
 	}
-	c.registerIncidents() // console_incident.go
+	c.registerIncidents()   // console_incident.go
+	c.registerSubscribers() // console_subscribers.go
 	c.mux.HandleFunc("GET /admin/login", c.loginForm)
 	c.mux.HandleFunc("POST /admin/login", c.login)
 	c.mux.HandleFunc("GET /admin/console.css", c.stylesheet)
@@ -269,6 +270,8 @@ func navOf(p string) string {
 		return "maintenance"
 	case strings.HasPrefix(p, "/admin/audit"):
 		return "audit"
+	case strings.HasPrefix(p, "/admin/subscribers"):
+		return "subscribers"
 	case p == "/admin/incidents/new":
 		return "new"
 	case strings.HasPrefix(p, "/admin/incidents/"):

@@ -32,6 +32,7 @@ func (a *API) register() {
 	for pattern, h := range routes {
 		a.mux.Handle(pattern, h)
 	}
+	a.registerSubscribers() // subscribers.go
 	a.mux.HandleFunc("/api/admin/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "no such admin endpoint: "+r.Method+" "+r.URL.Path)
 	})
