@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,40 @@ func TestPushTokenProblems(t *testing.T) {
 				t.Errorf("errors %q\nwant %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestExamplePushCheck uncomments the push check of config.example.yaml
+// (commented there because its token file does not exist) and loads it
+// with a token file that does.
+func TestExamplePushCheck(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if len(block) == 0 && !strings.HasPrefix(line, "  # - name: Backup") {
+			continue
+		}
+		if len(block) > 0 && !strings.HasPrefix(line, "  #   ") {
+			break
+		}
+		block = append(block, "  "+strings.TrimPrefix(line, "  # "))
+	}
+	if len(block) < 5 {
+		t.Fatalf("no commented push check in config.example.yaml: %q", block)
+	}
+	tok := filepath.Join(t.TempDir(), "push-backup.token")
+	if err := os.WriteFile(tok, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "components:\n" + strings.ReplaceAll(strings.Join(block, "\n"), "/etc/outpost/push-backup.token", tok) + "\n"
+	cfg, err := config.Parse("example-push.yaml", []byte(yaml), opts())
+	if err != nil {
+		t.Fatalf("the example's push check is invalid:\n%v\n%s", err, yaml)
+	}
+	if c := cfg.Components[0].Checks[0]; !c.IsPush() || c.Key() != "backup/nightly" || c.Token == "" {
+		t.Errorf("example push check: %+v", c)
 	}
 }
