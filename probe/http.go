@@ -33,9 +33,8 @@ type HTTPConfig struct {
 	RootCAs   *x509.CertPool // default: the system pool
 	UserAgent string         // default "outpost"
 	// Resolver resolves the URL's host (and redirect targets); nil means
-	// the system's. NameResolver.NetResolver gives one that asks a
-	// configured server.
-	Resolver *net.Resolver
+	// the system's.
+	Resolver *NameResolver
 }
 
 // HTTPProber sends one HTTP request per probe over a fresh connection, which
@@ -44,7 +43,7 @@ type HTTPProber struct {
 	clock     Clock
 	rootCAs   *x509.CertPool
 	userAgent string
-	resolver  *net.Resolver
+	resolver  *NameResolver
 
 	// transports holds one Transport per TLS setting. Keep-alives are off,
 	// so every request still dials a new connection and makes a full TLS
@@ -68,8 +67,8 @@ func (p *HTTPProber) transport(o Options) *http.Transport {
 		return t
 	}
 	t := &http.Transport{
-		Proxy:                  nil,                                                            // probe the target itself, never via an environment proxy
-		DialContext:            (&net.Dialer{KeepAlive: -1, Resolver: p.resolver}).DialContext, // a probe's connection lives seconds: no keep-alive probes, four setsockopt calls fewer
+		Proxy:                  nil,                                                                          // probe the target itself, never via an environment proxy
+		DialContext:            (&net.Dialer{KeepAlive: -1, Resolver: p.resolver.NetResolver()}).DialContext, // a probe's connection lives seconds: no keep-alive probes, four setsockopt calls fewer
 		TLSClientConfig:        &tls.Config{RootCAs: p.rootCAs, InsecureSkipVerify: key.insecure, ServerName: key.serverName},
 		DisableKeepAlives:      true,
 		ForceAttemptHTTP2:      true,
@@ -96,6 +95,9 @@ func NewHTTP(c HTTPConfig) *HTTPProber {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "outpost"
+	}
+	if c.Resolver == nil {
+		c.Resolver, _ = NewNameResolver("") // the system's: cannot fail
 	}
 	return &HTTPProber{clock: c.Clock, rootCAs: c.RootCAs, userAgent: c.UserAgent, resolver: c.Resolver}
 }
@@ -184,6 +186,7 @@ func (p *HTTPProber) requestFailed(start time.Time, tracer *httpTracer, err erro
 	if errors.As(err, &uerr) {
 		err = uerr.Err // url.Error repeats the URL, which may hold credentials
 	}
+	p.resolver.nameServer(err)
 	during := tracer.abort()
 	d := since(p.clock, start)
 	class := classify(err)

@@ -85,7 +85,19 @@ func (r *NameResolver) NetResolver() *net.Resolver { return r.ip }
 
 // LookupNetIP implements Resolver.
 func (r *NameResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
-	return r.ip.LookupNetIP(ctx, network, host)
+	addrs, err := r.ip.LookupNetIP(ctx, network, host)
+	r.nameServer(err)
+	return addrs, err
+}
+
+// nameServer corrects the server a lookup error names: Go's resolver
+// names the nameserver of /etc/resolv.conf even when Dial sent the query
+// to the configured server.
+func (r *NameResolver) nameServer(err error) {
+	var dnsErr *net.DNSError
+	if r.server != "" && errors.As(err, &dnsErr) && dnsErr.Server != "" {
+		dnsErr.Server = r.server
+	}
 }
 
 // LookupRecords implements RecordResolver: one query with recursion

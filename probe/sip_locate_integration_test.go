@@ -98,13 +98,17 @@ func TestIntegrationUnboundSIPLocation(t *testing.T) {
 	}
 	t.Run("http and tcp through the resolver", func(t *testing.T) {
 		port := strings.TrimPrefix(web.URL, "http://127.0.0.1:")
-		h := NewHTTP(HTTPConfig{Resolver: resolver.NetResolver()})
+		h := NewHTTP(HTTPConfig{Resolver: resolver})
 		tg, err := ParseTarget("http://web.sip.test:" + port + "/")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r := probeWithin(h, tg, 3*time.Second); r.Outcome != Up || !hasPhase(r, "resolve") {
 			t.Errorf("http: %s/%s %q phases %s", r.Outcome, r.Class, r.Message, phaseNames(r.Phases))
+		}
+		tg, _ = ParseTarget("http://missing.sip.test:" + port + "/")
+		if r := probeWithin(h, tg, 3*time.Second); r.Class != ClassDNS || !strings.Contains(r.Message, "missing.sip.test on "+server.String()) {
+			t.Errorf("http to a missing name: %s/%s %q", r.Outcome, r.Class, r.Message)
 		}
 		tg, err = ParseTarget("tcp://web.sip.test:" + port)
 		if err != nil {
@@ -114,7 +118,8 @@ func TestIntegrationUnboundSIPLocation(t *testing.T) {
 			t.Errorf("tcp: %s/%s %q", r.Outcome, r.Class, r.Message)
 		}
 		tg, _ = ParseTarget("tcp://missing.sip.test:" + port)
-		if r := probeWithin(NewTCP(nil, resolver), tg, 3*time.Second); r.Class != ClassDNS || !strings.Contains(r.Message, "missing.sip.test") {
+		if r := probeWithin(NewTCP(nil, resolver), tg, 3*time.Second); r.Class != ClassDNS ||
+			!strings.Contains(r.Message, "missing.sip.test on "+server.String()) {
 			t.Errorf("tcp to a missing name: %s/%s %q", r.Outcome, r.Class, r.Message)
 		}
 	})
