@@ -27,6 +27,7 @@ commands:
   probe    [-timeout D] [-json] TARGET... probe targets once (exit 0 all up, 1 any down)
   incident list|show|new|edit|publish|update|resolve|discard ...
                                           manage incidents over the admin API
+  subscribers list|remove|export ...      email subscribers over the admin API (export: CSV)
   backup   -out FILE [-db FILE]           compacted database copy (daemon stopped)
   export   -out DIR [-server URL] [-config FILE]
                                           static snapshot of the public site, fetched
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdProbe(ctx, args[1:], stdout, stderr)
 	case "incident":
 		return cmdIncident(ctx, args[1:], env, stdout, stderr)
+	case "subscribers":
+		return cmdSubscribers(ctx, args[1:], env, stdout, stderr)
 	case "backup":
 		return cmdBackup(args[1:], env, stdout, stderr)
 	case "export":
