@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +41,57 @@ notify:
 				t.Errorf("subscriptions = %+v, want %+v", c.Subscriptions, tc.want)
 			}
 		})
+	}
+}
+
+// TestExampleSubscriptions uncomments the subscriptions block of
+// config.example.yaml and its public email channel, and loads them.
+func TestExampleSubscriptions(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := func(start, prefix, indent string) string {
+		var out []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if len(out) == 0 && line != start {
+				continue
+			}
+			if len(out) > 0 && !strings.HasPrefix(line, prefix) {
+				break
+			}
+			out = append(out, indent+strings.TrimPrefix(strings.TrimPrefix(line, start), prefix))
+		}
+		return strings.Join(out, "\n")
+	}
+	var channel []string
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		if line == "  #   name: news                       # subscriptions.channel below names it" {
+			for j := i - 1; j < len(lines) && strings.HasPrefix(lines[j], "  #"); j++ {
+				if j > i && strings.HasPrefix(lines[j], "  # -") {
+					break
+				}
+				channel = append(channel, "  "+strings.TrimPrefix(lines[j], "  # "))
+			}
+			break
+		}
+	}
+	subs := block("# subscriptions:", "#   ", "  ")
+	if len(channel) < 5 || !strings.Contains(subs, "channel: news") {
+		t.Fatalf("no commented channel or subscriptions in config.example.yaml:\n%q\n%s", channel, subs)
+	}
+	subs = strings.Replace(subs, "enabled: false", "enabled: true", 1)
+	yaml := "page: {url: \"https://status.example.com\"}\ncomponents:\n  - {name: Web, checks: [{name: Home, target: \"https://www.example.com/\"}]}\n" +
+		"notify:\n" + strings.Join(channel, "\n") + "\nsubscriptions:\n" + subs + "\n"
+	yaml = strings.ReplaceAll(yaml, "password_file: /etc/outpost/smtp.password", "password_env: SMTP_PASSWORD")
+	o := opts()
+	o.Getenv = func(k string) string { return map[string]string{"SMTP_PASSWORD": "secret"}[k] }
+	cfg, err := config.Parse("example-subscriptions.yaml", []byte(yaml), o)
+	if err != nil {
+		t.Fatalf("the example's subscriptions are invalid:\n%v\n%s", err, yaml)
+	}
+	if s := cfg.Subscriptions; !s.Enabled || s.Channel != "news" || s.ConfirmTTL.D() != 48*time.Hour || s.PerClientPerHour != 5 {
+		t.Errorf("example subscriptions: %+v", s)
 	}
 }
