@@ -315,6 +315,9 @@ func (e *Engine) openFor(now time.Time, id string, v View) error {
 		if e.reopenable(inc, now) && slices.Contains(inc.Components, id) {
 			return e.change(inc.ID, actorEngine, "reopen", "failing again before publication", func(i *store.Incident) {
 				i.State, i.ResolvedAt, i.RecoveredAt = store.IncidentDraft, time.Time{}, time.Time{}
+				if v.Alert != nil {
+					i.Alert = v.Alert // what fails now
+				}
 				e.raiseImpact(i, major)
 			}, now)
 		}
