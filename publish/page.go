@@ -88,7 +88,7 @@ func (s *Server) base(r *http.Request, v *view, docTitle string) pageBase {
 		b.Title = "Status"
 	}
 	b.Home = b.Root
-	if s.opts.Subscriptions != nil {
+	if s.subs != nil {
 		b.SubscribeHref = b.Root + "subscribe"
 		if u := s.opts.Page.URL; u != "" { // absolute: also right in a static export on another host
 			b.SubscribeHref = strings.TrimRight(u, "/") + "/subscribe"

@@ -295,61 +295,6 @@ func (db *DB) ConfirmedSubscribers(components ...string) ([]Subscriber, error) {
 	return db.Subscribers(func(s Subscriber) bool { return s.IsConfirmed() && s.Wants(components) })
 }
 
-// Recipient is a confirmed subscriber with the tokens of the links every
-// mail to it carries.
-type Recipient struct {
-	Subscriber
-	ManageToken, UnsubscribeToken string
-}
-
-// Recipients pages through the confirmed subscribers who want news about
-// components (Subscriber.Wants), in id order: it looks at up to limit
-// subscribers with ids after after and returns those that qualify, the
-// highest id it looked at (the next call's after; subscriber ids only
-// grow, so a fan-out cursor never skips anyone) and whether any
-// subscriber may follow.
-func (db *DB) Recipients(after uint64, limit int, components []string) (rs []Recipient, cursor uint64, more bool, err error) {
-	if limit <= 0 {
-		return nil, after, false, fmt.Errorf("store: recipients: %w: limit %d", ErrInvalid, limit)
-	}
-	cursor = after
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		subs, _ := subscriberBuckets(tx)
-		if subs == nil {
-			return nil
-		}
-		key, err := subscriberKey(tx, false)
-		if errors.Is(err, errNoKey) {
-			return nil // no sign-up ever: nobody to look at
-		}
-		if err != nil {
-			return err
-		}
-		c := subs.Cursor()
-		seen := 0
-		k, v := c.Seek(idKey(after + 1))
-		for ; k != nil && seen < limit; k, v = c.Next() {
-			seen++
-			cursor = binary.BigEndian.Uint64(k)
-			var s Subscriber
-			if err := getJSON(v, &s); err != nil {
-				return fmt.Errorf("subscriber %d: %w", cursor, err)
-			}
-			if s.IsConfirmed() && s.Wants(components) {
-				rs = append(rs, Recipient{Subscriber: s,
-					ManageToken:      signToken(key, s.ID, PurposeManage, time.Time{}),
-					UnsubscribeToken: signToken(key, s.ID, PurposeUnsubscribe, time.Time{})})
-			}
-		}
-		more = k != nil
-		return nil
-	})
-	if err != nil {
-		return nil, after, false, fmt.Errorf("store: recipients: %w", err)
-	}
-	return rs, cursor, more, nil
-}
-
 // SubscriberCounts returns how many subscribers are confirmed and how many
 // are not (yet).
 func (db *DB) SubscriberCounts() (confirmed, unconfirmed int, err error) {

@@ -209,51 +209,6 @@ func TestConfirmedSubscribersByComponent(t *testing.T) {
 	}
 }
 
-func TestRecipientsPageInIDOrder(t *testing.T) {
-	db := openTest(t)
-	if rs, cursor, more, err := db.Recipients(0, 10, nil); rs != nil || cursor != 0 || more || err != nil {
-		t.Fatalf("empty: %v %d %v %v", rs, cursor, more, err)
-	}
-	for i := range 7 {
-		components := []string{"web"}
-		if i == 2 {
-			components = []string{"sip"}
-		}
-		_, tok := signUp(t, db, fmt.Sprintf("s%d@example.com", i), subT0, components...)
-		if i != 4 { // s4 stays unconfirmed
-			if _, err := db.ConfirmSubscriber(tok, subT0, time.Hour); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	var got []uint64
-	cursor, more, pages := uint64(0), true, 0
-	for more {
-		var rs []Recipient
-		var err error
-		rs, cursor, more, err = db.Recipients(cursor, 3, []string{"web"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		pages++
-		for _, r := range rs {
-			got = append(got, r.ID)
-			if s, err := db.SubscriberByToken(r.UnsubscribeToken, PurposeUnsubscribe); err != nil || s.ID != r.ID {
-				t.Errorf("unsubscribe token of %d: %+v, %v", r.ID, s, err)
-			}
-			if s, err := db.SubscriberByToken(r.ManageToken, PurposeManage); err != nil || s.ID != r.ID {
-				t.Errorf("manage token of %d: %+v, %v", r.ID, s, err)
-			}
-		}
-	}
-	if want := []uint64{1, 2, 4, 6, 7}; !slices.Equal(got, want) || cursor != 7 || pages != 3 {
-		t.Errorf("recipients %v, cursor %d, %d pages; want %v, 7, 3", got, cursor, pages, want)
-	}
-	if _, _, _, err := db.Recipients(0, 0, nil); !errors.Is(err, ErrInvalid) {
-		t.Errorf("limit 0: err = %v", err)
-	}
-}
-
 func TestUnconfirmedSubscribersExpire(t *testing.T) {
 	db := openTest(t)
 	for i := range 7 {
