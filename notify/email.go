@@ -93,9 +93,21 @@ func (e *Email) tlsConfig() *tls.Config {
 // Send implements Sender: one SMTP session per message. SMTP 4xx replies,
 // network errors and a refused login retry; other 5xx replies are final.
 func (e *Email) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
+	if m.Subscriber != 0 {
+		// A subscriber's copy (or confirmation link) on a channel that is
+		// not the subscriptions channel (any more): the channel's
+		// recipients must never get it.
+		return false, &Error{Reason: ReasonRejected, Err: fmt.Errorf(
+			"message %s is for subscriber %d, and this channel is not the subscriptions channel (subscriptions.channel)", m.Key, m.Subscriber)}
+	}
+	return e.send(ctx, m, envelope{to: e.to})
+}
+
+// send runs one session for m to env within the channel's timeout.
+func (e *Email) send(ctx context.Context, m store.OutboxMessage, env envelope) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 	defer cancel()
-	return e.classify(ctx, e.session(ctx, m, envelope{to: e.to}))
+	return e.classify(ctx, e.session(ctx, m, env))
 }
 
 // classify turns a session's error into Send's answer.

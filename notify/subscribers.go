@@ -197,7 +197,7 @@ func messageComponents(m store.OutboxMessage) []string {
 // is not mailed either.
 func (s *SubscriberMail) Send(ctx context.Context, m store.OutboxMessage) (bool, error) {
 	if m.Subscriber == 0 {
-		return s.email.Send(ctx, m)
+		return s.email.send(ctx, m, envelope{to: s.email.to})
 	}
 	sub, why, err := s.recipient(m)
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *SubscriberMail) Send(ctx context.Context, m store.OutboxMessage) (bool,
 	if err != nil {
 		return true, &Error{Reason: ReasonOther, Err: err}
 	}
-	return s.email.classify(ctx, s.email.session(ctx, m, env))
+	return s.email.send(ctx, m, env)
 }
 
 // envelope addresses m to sub alone, with the List-* headers and the

@@ -436,3 +436,14 @@ func TestConfirmationMailGoesToTheUnconfirmedOnly(t *testing.T) {
 		t.Errorf("removed subscriber: skip %q, %v", why, err)
 	}
 }
+
+func TestPlainEmailChannelRefusesSubscriberMessages(t *testing.T) {
+	e, err := NewEmail(EmailOptions{Addr: "127.0.0.1:1", From: "status@example.com", To: []string{"list@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry, err := e.Send(t.Context(), store.OutboxMessage{Key: "confirm-1-2", Subscriber: 1, Text: "token=secret"})
+	if retry || ReasonOf(err) != ReasonRejected {
+		t.Errorf("retry %v, %v: want a final rejection, never the list", retry, err)
+	}
+}
