@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -148,6 +149,10 @@ func (d *Dispatcher) pruneLoop(ctx context.Context) {
 	}
 }
 
+// maxRetryAfter bounds a receiver's request to wait (Error.RetryAfter),
+// so a wrong or hostile reset time cannot stall a channel for long.
+const maxRetryAfter = 6 * time.Hour
+
 // worker delivers one channel's outbox.
 type worker struct {
 	ch      Channel
@@ -262,6 +267,9 @@ func (w *worker) sent(m store.OutboxMessage) time.Duration {
 func (w *worker) reschedule(m store.OutboxMessage, sendErr error) time.Duration {
 	attempts := m.Attempts + 1
 	wait := backoff(attempts, w.o.FirstBackoff, w.o.MaxBackoff, w.o.Jitter())
+	if e := (*Error)(nil); errors.As(sendErr, &e) && e.RetryAfter > wait {
+		wait = min(e.RetryAfter, maxRetryAfter) // sooner would only spend the receiver's limit again
+	}
 	w.logChange("notify: delivery failed; retrying with backoff", sendErr, "key", m.Key, "attempts", attempts, "retry_in", wait)
 	if err := w.db.Reschedule(w.ch.Name, m.Seq, attempts, w.o.Clock.Now().Add(wait), sendErr.Error()); err != nil {
 		w.log.Error("notify: recording a failed attempt failed", "key", m.Key, "err", err)

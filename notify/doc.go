@@ -12,8 +12,11 @@
 //     (and the monitor, for maintenance) calls it inside the store
 //     transaction of the change, so a message is enqueued exactly when its
 //     change is stored.
-//   - Webhook, Slack and Email implement Sender; each returns whether a
-//     failure is worth retrying. notifytest holds the checks they all pass.
+//   - Webhook, Slack, Email, Mastodon and Bluesky implement Sender; each
+//     returns whether a failure is worth retrying. notifytest holds the
+//     checks they all pass. Mastodon and Bluesky (public channels) get a
+//     short post instead of the full text and cut it to their limit,
+//     always keeping the link (post.go).
 //   - Dispatcher runs one goroutine per channel over its outbox: a due
 //     head is sent when the limiter allows; success marks it sent and
 //     removes it in one transaction; a retryable failure reschedules it;

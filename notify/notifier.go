@@ -20,7 +20,7 @@ const (
 // Channel is one configured destination.
 type Channel struct {
 	Name     string // outbox and metric label; stable across restarts
-	Type     string // webhook, slack, email
+	Type     string // webhook, slack, email, mastodon, bluesky
 	Audience string
 	Sender   Sender
 	// RatePerMinute and Burst shape the token bucket (default 30 and 10).
@@ -40,6 +40,7 @@ type ChannelOptions struct {
 	Now       func() time.Time // webhook timestamps; default time.Now
 	Client    *http.Client     // HTTP channels; default one client for all
 	TLSConfig *tls.Config      // SMTP; nil: system roots
+	Language  string           // of the page: the language social posts are tagged with
 }
 
 // ChannelsFromConfig builds the configured channels; secrets were read
@@ -60,6 +61,12 @@ func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error
 		case "email":
 			s, err = NewEmail(EmailOptions{Addr: n.SMTP, Security: n.SMTPTLS, From: n.From, To: n.To, Username: n.Username,
 				Password: n.Password, Timeout: n.Timeout.D(), TLSConfig: o.TLSConfig})
+		case TypeMastodon:
+			s, err = NewMastodon(MastodonOptions{URL: n.URL, Token: n.Token, Visibility: n.Visibility, MaxChars: n.MaxChars,
+				Language: o.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
+		case TypeBluesky:
+			s, err = NewBluesky(BlueskyOptions{URL: n.URL, Identifier: n.Identifier, AppPassword: n.Password,
+				Language: o.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
 		default:
 			err = fmt.Errorf("unknown type %q", n.Type)
 		}
@@ -73,7 +80,9 @@ func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error
 }
 
 // Notifier implements incident.Notifier: it renders each notice once and
-// addresses the same message to every channel whose audience wants it.
+// addresses the same message to every channel whose audience wants it;
+// social channels (Mastodon, Bluesky) get the same key and link with the
+// short text of a post (see post.go).
 //
 // An operators channel with EscalateAfter D is the deputy: it gets a
 // draft_opened only when the draft is still a draft D after it was
@@ -147,6 +156,9 @@ func (n *Notifier) Messages(no incident.Notice) []store.OutboxMessage {
 				}
 				escalations[d] = m
 			}
+		}
+		if isSocial(ch.Type) && no.Note == nil {
+			m.Text = n.r.post(no) // a post: short, its link appended by the channel
 		}
 		m.Channel = ch.Name
 		out = append(out, m)
