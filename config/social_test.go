@@ -86,3 +86,48 @@ notify:
 		t.Errorf("errors:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestSocialExamplesParse uncomments the mastodon and bluesky examples of
+// config.example.yaml, so they cannot drift from what outpost accepts.
+func TestSocialExamplesParse(t *testing.T) {
+	data, err := os.ReadFile("../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cret-s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var block []string
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "  # - type: mastodon"):
+			block = []string{}
+		case block == nil:
+			continue
+		case !strings.HasPrefix(line, "  # "):
+			line = ""
+		}
+		if line == "" {
+			break
+		}
+		line = "  " + strings.TrimPrefix(line, "  # ")
+		for _, key := range []string{"token_file: ", "app_password_file: "} {
+			if i := strings.Index(line, key); i >= 0 {
+				line = line[:i] + key + secret
+			}
+		}
+		block = append(block, line)
+	}
+	if len(block) < 8 {
+		t.Fatalf("no mastodon and bluesky examples in config.example.yaml: %q", block)
+	}
+	cfg, err := config.Parse("example.yaml", []byte("page: {url: \"https://status.example.com\"}\n"+
+		"components: [{name: Web, checks: [{name: Home, target: \"http://127.0.0.1/\"}]}]\nnotify:\n"+strings.Join(block, "\n")), opts())
+	if err != nil {
+		t.Fatalf("the examples do not parse:\n%s\n%v", strings.Join(block, "\n"), err)
+	}
+	if len(cfg.Notify) != 2 || cfg.Notify[0].Type != "mastodon" || cfg.Notify[1].Type != "bluesky" || cfg.Notify[1].Password.Reveal() != "s3cret-s3cret" {
+		t.Errorf("examples decoded as %+v", cfg.Notify)
+	}
+}
