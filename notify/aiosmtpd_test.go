@@ -1,18 +1,12 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"mime/quotedprintable"
-	"net"
-	"net/mail"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,91 +16,6 @@ import (
 	"github.com/outpost-status/outpost/notify"
 	"github.com/outpost-status/outpost/store"
 )
-
-// lockedBuffer collects a child's output for the failure message.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// startAiosmtpd runs Debian's aiosmtpd on a loopback port with its
-// Mailbox handler, which writes each message it accepts into the Maildir
-// dir (created by the server), and returns its address once it answers.
-func startAiosmtpd(t *testing.T, dir string) string {
-	t.Helper()
-	bin := testpeer.Require(t, "aiosmtpd", "python3-aiosmtpd")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	out := &lockedBuffer{}
-	cmd := exec.Command(bin, "-n", "-l", addr, "-c", "aiosmtpd.handlers.Mailbox", dir)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("aiosmtpd output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return addr
-		}
-		select {
-		case <-exited:
-			t.Fatalf("aiosmtpd exited: %s", out.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd does not listen on %s: %v\n%s", addr, err, out.String())
-		}
-	}
-}
-
-// maildir returns the messages in dir/new.
-func maildir(t *testing.T, dir string) []*mail.Message {
-	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(dir, "new"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var out []*mail.Message
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(dir, "new", e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := mail.ReadMessage(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("%s: %v", e.Name(), err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func signUp(t *testing.T, db *store.DB, email string, components ...string) store.Subscriber {
 	t.Helper()
@@ -126,8 +35,7 @@ func signUp(t *testing.T, db *store.DB, email string, components ...string) stor
 }
 
 func TestSubscriberMailThroughARealSMTPServer(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "maildir")
-	addr := startAiosmtpd(t, dir)
+	smtpd := testpeer.StartSMTP(t)
 	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +46,7 @@ func TestSubscriberMailThroughARealSMTPServer(t *testing.T) {
 	web := signUp(t, db, "web@example.org", "web")
 
 	page := config.Page{Title: "Example", URL: "https://status.example.com", Language: "en"}
-	email, err := notify.NewEmail(notify.EmailOptions{Addr: addr, Security: notify.SMTPAuto,
+	email, err := notify.NewEmail(notify.EmailOptions{Addr: smtpd.Addr, Security: notify.SMTPAuto,
 		From: "Example status <status@example.com>", To: []string{"list@example.com"}, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -163,14 +71,11 @@ func TestSubscriberMailThroughARealSMTPServer(t *testing.T) {
 	go func() {
 		done <- notify.NewDispatcher(db, []notify.Channel{ch}, notify.DispatcherOptions{Poll: 20 * time.Millisecond, FanOut: db}).Run(ctx)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for len(maildir(t, dir)) < 3 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond) // polling the server's Maildir with a deadline
-	}
+	smtpd.WaitMails(t, 3, 30*time.Second)
 	cancel()
 	<-done
 
-	got := maildir(t, dir)
+	got := smtpd.Mails(t)
 	var rcpts []string
 	for _, m := range got {
 		rcpt := m.Header.Get("X-RcptTo") // aiosmtpd's record of the envelope
