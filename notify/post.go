@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -41,16 +40,6 @@ func (r *Renderer) post(n incident.Notice) string {
 		u.Status, u.Body = inc.Status, inc.Body
 	}
 	return paragraphs(r.tx.IncidentStatus.Text(u.Status)+"\n"+inc.Name, u.Body)
-}
-
-// window writes a maintenance window as the maintenance message does:
-// its day once if it ends that day.
-func (r *Renderer) window(from, to time.Time) string {
-	start, end := from.In(r.page.Location), to.In(r.page.Location)
-	if start.Format(time.DateOnly) == end.Format(time.DateOnly) {
-		return start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
-	}
-	return r.clock(from) + " – " + r.clock(to)
 }
 
 // postLimit is what a network allows in one post.

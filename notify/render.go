@@ -210,13 +210,19 @@ func (r *Renderer) maintenance(n incident.Notice) Rendered {
 	m := n.Maintenance
 	thread := "maint-" + m.ID + "-" + unix(m.CreatedAt)
 	subject := fmt.Sprintf(r.nt.MaintSubject, m.Title)
-	when := r.clock(m.Start) + " – " + r.clock(m.End)
-	if start, end := m.Start.In(r.page.Location), m.End.In(r.page.Location); start.Format(time.DateOnly) == end.Format(time.DateOnly) {
-		when = start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
-	}
+	when := r.window(m.Start, m.End)
 	return Rendered{Key: thread + "-scheduled", Thread: thread, Topic: subject, Subject: subject, URL: r.page.URL,
 		Text:        paragraphs(m.Body, lines(r.nt.When, when, r.tx.Affects, r.names(m.Components, n.Names), r.nt.Details, r.page.URL)),
 		Maintenance: &store.MessageMaintenance{ID: m.ID, Title: m.Title, Components: m.Components, Start: m.Start, End: m.End}}
+}
+
+// window writes a maintenance window: its day once if it ends that day.
+func (r *Renderer) window(from, to time.Time) string {
+	start, end := from.In(r.page.Location), to.In(r.page.Location)
+	if start.Format(time.DateOnly) == end.Format(time.DateOnly) {
+		return start.Format("2006-01-02 15:04") + " – " + end.Format("15:04 MST")
+	}
+	return r.clock(from) + " – " + r.clock(to)
 }
 
 func (r *Renderer) clock(t time.Time) string {
