@@ -26,6 +26,12 @@
 //     draft_opened waits in the store as a held message and joins the
 //     queue only if the incident is still a draft when its time comes
 //     (see Notifier); each step of its worker releases what is due.
-//   - Metrics count sent and failed attempts and read pending counts from
-//     the outbox at scrape time.
+//   - The subscriptions channel (Channel.Subscribers) gets one fan-out
+//     job per public message; its worker turns the job into one message
+//     per confirmed subscriber of the message's components, a chunk per
+//     store transaction with a durable cursor, and SubscriberMail sends
+//     each to its one subscriber with the List-* headers, after checking
+//     that the subscriber is still there (subscribers.go).
+//   - Metrics count sent and failed attempts and subscriber messages, and
+//     read pending counts from the outbox at scrape time.
 package notify
