@@ -20,6 +20,16 @@ type checkJSON struct {
 	State      string      `json:"state"`
 	Since      *time.Time  `json:"since"`
 	LastResult *ResultJSON `json:"last_result"`
+	// Locations is each location's last verdict (SPEC §17): this one's
+	// from its last probe, its peers' from their last answer. Absent
+	// without peers.
+	Locations []monitor.LocationVerdict `json:"locations,omitempty"`
+}
+
+// locationSource gives the verdicts of other locations; *monitor.Monitor
+// implements it. A MonitorSource without it shows none.
+type locationSource interface {
+	LocationVerdicts(key string) []monitor.LocationVerdict
 }
 
 // ResultJSON is the public JSON form of one probe result.
@@ -45,8 +55,13 @@ type checksDoc struct {
 func (s *Server) handleChecks(w http.ResponseWriter, _ *http.Request) {
 	snap := s.opts.Monitor.Snapshot()
 	doc := checksDoc{GeneratedAt: s.opts.Now().UTC(), Checks: make([]checkJSON, 0, len(snap))}
+	locs, _ := s.opts.Monitor.(locationSource)
 	for _, c := range snap {
-		doc.Checks = append(doc.Checks, checkToJSON(c))
+		j := checkToJSON(c)
+		if locs != nil {
+			j.Locations = locs.LocationVerdicts(c.Key)
+		}
+		doc.Checks = append(doc.Checks, j)
 	}
 	httpjson.Write(w, http.StatusOK, doc)
 }

@@ -39,6 +39,13 @@ type ServerOptions struct {
 	// Subscriptions turn on the subscription pages (subscribe.go); nil:
 	// they are not served and the page links its feed instead.
 	Subscriptions *Subscriptions
+	// Confirmer serves an outpost of role confirmer (SPEC §17): it never
+	// sets public component status, so it serves no status page,
+	// Statuspage API, feeds, badges, availability or subscription pages,
+	// only checks.json (its own live view, for operators comparing
+	// locations), /metrics, /healthz and Routes. The publisher's page is
+	// the one customers read.
+	Confirmer bool
 }
 
 // Server is outpost's HTTP server.
@@ -76,14 +83,18 @@ func NewServer(o ServerOptions) *Server {
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(),
 		cache: newRenderCache(o.Monitor, o.Incidents), admit: newAdmission(), scrapes: newScrapeAdmission()}
 	s.mux.Handle("GET /api/v1/checks.json", s.public(docKind{live: true}, http.HandlerFunc(s.handleChecks)))
-	s.registerStatuspage()
-	s.mux.Handle("GET /api/v1/availability.json", s.public(docKind{}, s.viewHandler(s.handleAvailability)))
-	s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{query: []string{"days"}}, s.viewHandler(s.handleDays)))
+	if !o.Confirmer {
+		s.registerStatuspage()
+		s.mux.Handle("GET /api/v1/availability.json", s.public(docKind{}, s.viewHandler(s.handleAvailability)))
+		s.mux.Handle("GET /api/v1/components/{id}/days.json", s.public(docKind{query: []string{"days"}}, s.viewHandler(s.handleDays)))
+	}
 	for pattern, h := range o.Routes {
 		s.mux.Handle(pattern, h)
 	}
-	s.registerPage()
-	s.registerSubscribe()
+	if !o.Confirmer {
+		s.registerPage()
+		s.registerSubscribe()
+	}
 	if o.Metrics != nil {
 		s.mux.Handle("GET /metrics", s.scrapes.wrap(o.Metrics))
 	}
