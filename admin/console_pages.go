@@ -10,6 +10,7 @@ import (
 
 	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/store"
+	"github.com/outpost-status/outpost/text"
 )
 
 // auditPageSize is the number of audit entries on one console page.
@@ -21,6 +22,23 @@ type overviewData struct {
 	Published  []publishedRow
 	Components []componentRow
 	Blind      bool
+	// Peers are the other locations (SPEC §17), nil without; Loc words them.
+	Peers []peerRow
+	Loc   text.Locations
+}
+
+// peerRow is another location and its last answer.
+type peerRow struct {
+	ID         string
+	Up         bool
+	LastAnswer time.Time // zero: never answered
+}
+
+// locator is a Monitor with other locations; *monitor.Monitor
+// implements it. Without it the overview shows no locations.
+type locator interface {
+	PeerStatus() []monitor.PeerStatus
+	LocationVerdicts(key string) []monitor.LocationVerdict
 }
 
 // draftRow is a draft waiting for review.
@@ -47,6 +65,7 @@ type checkRow struct {
 	Name, Key  string
 	State      monitor.State
 	LastResult string
+	Locations  []monitor.LocationVerdict // each location's last verdict; nil without peers
 }
 
 // overview shows what needs a person: drafts oldest first with their
@@ -84,14 +103,24 @@ func (c *console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	d.Components = c.componentRows()
+	if l, ok := c.api.opts.Monitor.(locator); ok {
+		for _, p := range l.PeerStatus() {
+			d.Peers = append(d.Peers, peerRow{ID: p.Peer, Up: p.Up, LastAnswer: p.LastAnswer})
+		}
+		d.Loc = text.LocationsFor(c.t.Lang)
+	}
 	c.render(w, r, s, http.StatusOK, "overview", d)
 }
 
 // componentRows pairs every component with its checks' live state.
 func (c *console) componentRows() []componentRow {
 	checks := map[string][]checkRow{}
+	l, _ := c.api.opts.Monitor.(locator)
 	for _, st := range c.api.opts.Monitor.Snapshot() {
 		row := checkRow{Name: cmp.Or(st.Name, st.ID), Key: st.Key, State: st.State, LastResult: c.t.Console.NoResult}
+		if l != nil {
+			row.Locations = l.LocationVerdicts(st.Key)
+		}
 		if st.Last != nil {
 			row.LastResult = cmp.Or(st.Last.Message, string(st.Last.Outcome))
 		}
