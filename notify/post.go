@@ -148,8 +148,9 @@ func graphemes(s string) int {
 //   - a base character takes every following combining mark (a + U+0308
 //     is one ä), variation selector, emoji skin-tone modifier, tag
 //     character (subdivision flags) and zero-width joiner;
-//   - a character after a zero-width joiner joins the cluster (emoji ZWJ
-//     sequences such as 👩‍💻);
+//   - a symbol (emoji) after a zero-width joiner joins the cluster (emoji
+//     ZWJ sequences such as 👩‍💻; a letter after one does not, as in
+//     Unicode);
 //   - two regional indicators are one flag (🇸🇪);
 //   - CR LF is one.
 //
@@ -172,7 +173,7 @@ func graphemeLen(s string) int {
 	prev := r
 	for size < len(s) {
 		next, n := utf8.DecodeRuneInString(s[size:])
-		if !extends(next) && !(prev == zwj && !unicode.IsSpace(next) && !unicode.IsControl(next)) {
+		if !extends(next) && !(prev == zwj && unicode.Is(unicode.So, next)) {
 			break
 		}
 		size += n

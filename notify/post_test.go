@@ -27,6 +27,8 @@ func TestGraphemes(t *testing.T) {
 		{"crlf", "a\r\nb", 3},
 		{"lone regional indicator", "🇸a", 2},
 		{"zwj before a space", "a\u200d b", 3},
+		{"zwj between letters", "a\u200db", 2},
+		{"family", "👨\u200d👩\u200d👧", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
