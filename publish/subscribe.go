@@ -127,6 +127,7 @@ type subPage struct {
 	S          *text.Subscribe
 	Email      string
 	Token      string
+	UnsubToken string // the manage page's link to unsubscribe
 	All        bool
 	Agreed     bool
 	Consent    string

@@ -124,6 +124,9 @@ func (s *Server) renderManage(w http.ResponseWriter, r *http.Request, status int
 	p.DocTitle = p.S.Manage + " – " + p.Title
 	p.Email, p.Token, p.Error = sub.Email, tokenOf(r), errMsg
 	p.All, p.Components = len(sub.Components) == 0, s.components(sub.Components)
+	if tok, err := s.subs.Store.SubscriberToken(sub.ID, store.PurposeUnsubscribe); err == nil {
+		p.UnsubToken = tok
+	}
 	if done != "" {
 		p.Lines = []string{done}
 	}

@@ -162,6 +162,13 @@ func TestSubscribeConfirmManageUnsubscribe(t *testing.T) {
 		!regexp.MustCompile(`value="web" checked`).MatchString(rec.Body.String()) {
 		t.Fatalf("manage: %d\n%s", rec.Code, rec.Body)
 	}
+	unsubLink := regexp.MustCompile(`href="\.\./unsubscribe\?token=([A-Za-z0-9_-]+)"`).FindStringSubmatch(rec.Body.String())
+	if unsubLink == nil {
+		t.Fatalf("no unsubscribe link on the manage page:\n%s", rec.Body)
+	}
+	if s, err := rig.db.SubscriberByToken(unsubLink[1], store.PurposeUnsubscribe); err != nil || s.ID != subs[0].ID {
+		t.Errorf("the manage page's unsubscribe link: %+v, %v", s, err)
+	}
 	rec = rig.do("POST", "/subscribe/manage", client1, url.Values{"token": {manage[1]}, "scope": {"some"}, "component": {"telephony"}},
 		"Origin", "https://status.example.com")
 	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Saved. You will get updates about: Telephony.") {
