@@ -59,6 +59,9 @@ type DNSProber struct {
 	dialer     dialer
 	rootCAs    *x509.CertPool
 	resolvConf string
+	// resolver is the configured resolver's address (resolver:), which
+	// replaces the system's for dns:name targets; "" when unset.
+	resolver string
 }
 
 var _ Prober = (*DNSProber)(nil)
@@ -68,7 +71,11 @@ func NewDNS(c DNSConfig) *DNSProber {
 	if c.ResolvConf == "" {
 		c.ResolvConf = DefaultResolvConf
 	}
-	return &DNSProber{dialer: newDialer(c.Clock, c.Resolver), rootCAs: c.RootCAs, resolvConf: c.ResolvConf}
+	p := &DNSProber{dialer: newDialer(c.Clock, c.Resolver), rootCAs: c.RootCAs, resolvConf: c.ResolvConf}
+	if nr, ok := c.Resolver.(*NameResolver); ok {
+		p.resolver = nr.Server()
+	}
+	return p
 }
 
 // dnsStepError names the step of an exchange that failed.
@@ -152,13 +159,17 @@ func (p *DNSProber) Probe(ctx context.Context, t Target) Result {
 	return grade(r, t.Options, clock.Now())
 }
 
-// server returns the host and port to query: the target's, or the first
-// nameserver of the resolv.conf file for system-resolver queries. A
+// server returns the host and port to query: the target's, or for
+// system-resolver queries (dns:name) the configured resolver, else the
+// first nameserver of the resolv.conf file. A
 // nameserver may carry a port ("127.0.0.1:5353", "[::1]:5353"), an
 // extension to resolv.conf(5), which only knows port 53.
 func (p *DNSProber) server(t Target) (string, int, error) {
 	if !t.DNS.System {
 		return t.Host, t.Port, nil
+	}
+	if ap, err := netip.ParseAddrPort(p.resolver); err == nil {
+		return ap.Addr().String(), int(ap.Port()), nil
 	}
 	cfg, err := dns.ClientConfigFromFile(p.resolvConf)
 	if err != nil {

@@ -96,7 +96,7 @@ func TestIntegrationUnboundSIPLocation(t *testing.T) {
 			}
 		})
 	}
-	t.Run("http and tcp through the resolver", func(t *testing.T) {
+	t.Run("http, tcp and dns through the resolver", func(t *testing.T) {
 		port := strings.TrimPrefix(web.URL, "http://127.0.0.1:")
 		h := NewHTTP(HTTPConfig{Resolver: resolver})
 		tg, err := ParseTarget("http://web.sip.test:" + port + "/")
@@ -116,6 +116,10 @@ func TestIntegrationUnboundSIPLocation(t *testing.T) {
 		}
 		if r := probeWithin(NewTCP(nil, resolver), tg, 3*time.Second); r.Outcome != Up {
 			t.Errorf("tcp: %s/%s %q", r.Outcome, r.Class, r.Message)
+		}
+		tg, _ = ParseTarget("dns:a.sip.test") // the system's resolver is the configured one
+		if r := probeWithin(NewDNS(DNSConfig{Resolver: resolver, ResolvConf: "/nonexistent"}), tg, 3*time.Second); r.Outcome != Up {
+			t.Errorf("dns:name: %s/%s %q", r.Outcome, r.Class, r.Message)
 		}
 		tg, _ = ParseTarget("tcp://missing.sip.test:" + port)
 		if r := probeWithin(NewTCP(nil, resolver), tg, 3*time.Second); r.Class != ClassDNS ||

@@ -231,6 +231,10 @@ func checkRegisterRequests(t *testing.T, got []sipReceipt, port int, network str
 }
 
 func TestSIPRegisterNeedsCredentials(t *testing.T) {
+	tg := sipTestTarget(t, "sip:alice@127.0.0.1:9", registerOptions("hunter2"))
+	if s := fmt.Sprintf("%v %+v %#v", tg, tg, tg); strings.Contains(s, "hunter2") {
+		t.Errorf("password printed with the target: %s", s)
+	}
 	r := probeWithin(NewSIP(SIPConfig{}), sipTestTarget(t, "sip:alice@127.0.0.1:9", registerOptions("")), time.Second)
 	if r.Outcome != Down || r.Class != ClassAuth || !strings.Contains(r.Message, "password") {
 		t.Errorf("got %s/%s %q", r.Outcome, r.Class, r.Message)
