@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/outpost-status/outpost/incident"
@@ -166,6 +167,10 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 			}
 		}
 		st := componentStatus(states, m.inMaint[c.ID])
+		sig := m.signalsLocked(c.ID, now)
+		if st != UnderMaintenance {
+			st = worse(st, sig.status) // alerts (signals.go)
+		}
 		if old, ok := m.compStatus[c.ID]; ok && old != st {
 			changed, visible = true, true
 			m.compSince[c.ID] = now
@@ -174,11 +179,12 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 			changed, visible = true, true
 		}
 		m.compStatus[c.ID] = st
-		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, allUnknown), now)
+		unknown := m.componentUnknown(len(c.Checks) > 0 && allUnknown, slices.Contains(states, StateDown), sig)
+		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, unknown), now)
 	}
 	var views map[string]incident.View
 	if changed && m.incidents != nil {
-		views = m.viewsLocked()
+		views = m.viewsLocked(now)
 	}
 	blind := m.blind
 	if visible {
@@ -195,7 +201,7 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 }
 
 // viewsLocked describes every component for the incident engine.
-func (m *Monitor) viewsLocked() map[string]incident.View {
+func (m *Monitor) viewsLocked(now time.Time) map[string]incident.View {
 	views := make(map[string]incident.View, len(m.comps))
 	for _, c := range m.comps {
 		st := m.compStatus[c.ID]
@@ -204,6 +210,12 @@ func (m *Monitor) viewsLocked() map[string]incident.View {
 			s := m.entries[key].state
 			if s.State == StateDown && (v.FirstFail.IsZero() || s.FailingSince.Before(v.FirstFail)) {
 				v.FirstFail = s.FailingSince
+			}
+		}
+		if sig := m.signalsLocked(c.ID, now); v.Failing && sig.status.Failing() {
+			v.Alert = sig.alert
+			if v.FirstFail.IsZero() || sig.first.Before(v.FirstFail) {
+				v.FirstFail = sig.first
 			}
 		}
 		views[c.ID] = v
@@ -238,12 +250,13 @@ func (m *Monitor) checkInterval(s State, component string) store.State {
 	return store.StateUnknown
 }
 
-// componentInterval is the state a component's time counts as.
-func (m *Monitor) componentInterval(s ComponentStatus, allUnknown bool) store.State {
+// componentInterval is the state a component's time counts as; unknown
+// comes from componentUnknown.
+func (m *Monitor) componentInterval(s ComponentStatus, unknown bool) store.State {
 	switch {
 	case s == UnderMaintenance:
 		return store.StateMaintenance
-	case m.blind || allUnknown:
+	case unknown:
 		return store.StateUnknown
 	}
 	switch s {

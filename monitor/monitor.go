@@ -75,6 +75,7 @@ type Spec struct {
 	Components  []Component
 	Maintenance []MaintenanceWindow
 	SelfCheck   SelfCheck
+	Alerts      AlertSpec
 }
 
 // entry is one check and its state.
@@ -113,6 +114,9 @@ type Monitor struct {
 	inMaint     map[string]bool
 	blind       bool
 	recorded    map[store.Subject]store.State // last interval state written
+	alertSpec   AlertSpec
+	signals     map[string]map[string]*signal // component → fingerprint → active alert (signals.go)
+	signalComp  map[string]string             // fingerprint → component
 
 	reloaded chan struct{} // tells the scheduler the check set changed
 	versions versions      // change counters for readers (Versions)
@@ -140,7 +144,8 @@ func New(spec Spec, o Options) *Monitor {
 	m := &Monitor{opts: o, log: o.Logger, entries: map[string]*entry{}, compStatus: map[string]ComponentStatus{},
 		compSince: map[string]time.Time{}, started: o.Clock.Now(),
 		inMaint: map[string]bool{}, recorded: map[store.Subject]store.State{}, reloaded: make(chan struct{}, 1),
-		rearm: make(chan struct{}, 1), sampler: sampler}
+		rearm: make(chan struct{}, 1), sampler: sampler,
+		signals: map[string]map[string]*signal{}, signalComp: map[string]string{}}
 	m.seen = m.read()
 	if o.Incidents != nil {
 		m.incidents = o.Incidents

@@ -16,7 +16,7 @@ func SpecFromConfig(cfg *config.Config) (Spec, error) {
 	if err != nil {
 		return Spec{}, err
 	}
-	spec := Spec{Checks: checks}
+	spec := Spec{Checks: checks, Alerts: AlertSpecFromConfig(cfg)}
 	for _, comp := range cfg.Components {
 		c := Component{ID: comp.ID, Name: comp.Name, Description: comp.Description,
 			Impact: comp.Impact.For(cfg.Page.Language), Workaround: comp.Workaround.For(cfg.Page.Language)}
@@ -79,6 +79,7 @@ func (m *Monitor) apply(spec Spec) {
 		}
 	}
 	m.self.setSpec(spec.SelfCheck)
+	m.applyAlertsLocked(spec.Alerts, spec.Components)
 }
 
 // Reload installs a new spec while running (SIGHUP). Unchanged checks keep

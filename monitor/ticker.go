@@ -85,6 +85,7 @@ func (m *Monitor) untilNext(now reading) time.Duration {
 		consider(w.Start)
 		consider(w.End)
 	}
+	consider(m.nextSignalExpiryLocked(now.wall)) // a firing alert turning stale
 	m.mu.RUnlock()
 	if m.incidents != nil {
 		consider(m.incidents.NextDeadline(now.wall))

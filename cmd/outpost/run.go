@@ -92,6 +92,7 @@ type app struct {
 	incidents *incident.Engine
 	srv       *publish.Server
 	admin     *admin.API
+	alerts    *admin.AlertReceiver
 	hub       *notifyHub
 	// channels are the configured notification channels, started by run.
 	channels []notify.Channel
@@ -154,8 +155,14 @@ func (a *app) build() error {
 	preview := newPreviewer(page, a.mon)
 	a.admin = admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
 		Present: publish.NewPresenter(page, a.mon), Preview: preview, Page: page, Location: cfg.Page.Location, Logger: a.log})
+	alertCounters, err := metrics.NewAlertCounters(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	a.alerts = admin.NewAlertReceiver(admin.AlertOptions{Router: a.mon, Observer: alertCounters, Token: cfg.Alerts.Token.Reveal(), Logger: a.log})
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
-		Routes:       map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler()},
+		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(),
+			"/api/alerts/": a.alerts.Handler()},
 		Availability: availability, Page: page})
 	preview.srv = a.srv
 	return nil
@@ -249,6 +256,7 @@ func (a *app) reloadToken(cfg *config.Config) {
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.admin.SetToken(token.Reveal())
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
+	a.alerts.SetToken(cfg.Alerts.Token.Reveal()) // the alert receiver's, read by config
 }
 
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
