@@ -146,12 +146,18 @@ func (p *SIPProber) Probe(ctx context.Context, t Target) Result {
 	run := &sipRun{clock: p.dialer.clock, start: p.dialer.clock.Now()}
 	link, hopTarget, closeLink, err := p.open(ctx, t, run)
 	if err != nil {
-		class := classify(err)
-		var le *locateError
+		class, msg := classify(err), errorMessage(err)
+		var (
+			le *locateError
+			he *hopsError
+		)
 		if errors.As(err, &le) {
 			class = ClassDNS // a lookup that timed out is still the name's failure
 		}
-		return run.down(class, errorMessage(err))
+		if errors.As(err, &he) {
+			msg = he.Error() // errorMessage would keep only the last server's error
+		}
+		return run.down(class, msg)
 	}
 	defer closeLink()
 	if hopTarget.Options.Method == "REGISTER" {

@@ -2,11 +2,13 @@ package probe
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -149,5 +151,21 @@ func TestOrderSRVWeights(t *testing.T) {
 	}
 	if first["zero."] > n/50 {
 		t.Errorf("weight 0 first %d times of %d", first["zero."], n)
+	}
+}
+
+// TestSIPAllLocatedServersFail says how many servers were tried and why
+// the last one failed, with the last one in details.
+func TestSIPAllLocatedServersFail(t *testing.T) {
+	a, b := closedPort(t, "tcp"), closedPort(t, "tcp")
+	zone := newFakeRecords(t,
+		fmt.Sprintf(`all.test. 60 IN SRV 10 0 %d 127.0.0.1.`, a),
+		fmt.Sprintf(`_sip._tcp.all.test. 60 IN SRV 10 0 %d 127.0.0.1.`, a),
+		fmt.Sprintf(`_sip._tcp.all.test. 60 IN SRV 20 0 %d 127.0.0.1.`, b))
+	p := NewSIP(SIPConfig{Records: zone, IntN: seeded(3)})
+	r := probeWithin(p, sipTestTarget(t, "sip:all.test;transport=tcp", DefaultOptions()), 2*time.Second)
+	if r.Outcome != Down || r.Class != ClassRefused || r.Message != "all 2 located servers failed, the last: dial: connection refused" ||
+		r.Details.SIPTarget != fmt.Sprintf("127.0.0.1:%d/tcp", b) || phaseNames(r.Phases) != "resolve,connect" {
+		t.Errorf("got %s/%s %q via %q phases %s", r.Outcome, r.Class, r.Message, r.Details.SIPTarget, phaseNames(r.Phases))
 	}
 }
