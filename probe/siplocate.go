@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -235,4 +236,91 @@ func capHops(h []sipHop) []sipHop { return h[:min(len(h), maxSIPHops)] }
 func isNotFound(err error) bool {
 	var dnsErr *net.DNSError
 	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// connectHop tries the located hops in order: a hop whose name does not
+// resolve, or whose stream connection fails, gives way to the next. A UDP
+// socket "connects" at once, so the first hop that resolves is used.
+// Phases: resolve (NAPTR, SRV and address lookups together), connect.
+func (p *SIPProber) connectHop(ctx context.Context, t Target, run *sipRun) (net.Conn, sipHop, error) {
+	clock := run.clock
+	start := clock.Now()
+	hops, err := p.locator.locate(ctx, t)
+	resolving, connecting := since(clock, start), time.Duration(0)
+	defer func() {
+		if _, ipErr := netip.ParseAddr(t.Host); ipErr != nil {
+			run.phases = append(run.phases, Phase{Name: "resolve", Duration: resolving})
+		}
+		if connecting > 0 {
+			run.phases = append(run.phases, Phase{Name: "connect", Duration: connecting})
+		}
+	}()
+	if err != nil {
+		return nil, sipHop{}, err
+	}
+	var lastErr error
+	for _, hop := range hops {
+		if needsLocation(t) {
+			run.d.SIPTarget = hop.String()
+		}
+		begin := clock.Now()
+		addrs, err := p.dialer.lookup(ctx, hop.host)
+		resolving += since(clock, begin)
+		if err != nil {
+			lastErr = err
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		begin = clock.Now()
+		conn, err := dialAddrs(ctx, hop, addrs)
+		if hop.transport != UDP {
+			connecting += since(clock, begin)
+		}
+		if err == nil {
+			return conn, hop, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if len(hops) > 1 {
+		return nil, sipHop{}, &hopsError{tried: len(hops), err: lastErr}
+	}
+	return nil, sipHop{}, lastErr
+}
+
+// hopsError says that every located server failed; the last error tells why.
+type hopsError struct {
+	tried int
+	err   error
+}
+
+func (e *hopsError) Error() string {
+	return fmt.Sprintf("all %d located servers failed, the last: %s", e.tried, errorMessage(e.err))
+}
+func (e *hopsError) Unwrap() error { return e.err }
+
+// dialAddrs connects a UDP socket to the first address (a connected socket
+// turns ICMP port-unreachable into ECONNREFUSED on the next read), or a
+// TCP connection to the first address that accepts one.
+func dialAddrs(ctx context.Context, hop sipHop, addrs []netip.Addr) (net.Conn, error) {
+	nd := net.Dialer{KeepAlive: -1}
+	if hop.transport == UDP {
+		return nd.DialContext(ctx, "udp", netip.AddrPortFrom(addrs[0].Unmap(), uint16(hop.port)).String())
+	}
+	var lastErr error
+	for _, a := range addrs {
+		conn, err := nd.DialContext(ctx, "tcp", netip.AddrPortFrom(a.Unmap(), uint16(hop.port)).String())
+		if err == nil {
+			return conn, nil
+		}
+		lastErr = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, lastErr
 }
