@@ -65,51 +65,60 @@ func (p *SIPProber) register(ctx context.Context, l *sipLink, t Target, run *sip
 		return res
 	}
 	final := x.final
-	var (
-		challenge  digestChallenge
-		challenged bool
-		nc         int
-	)
+	st := unregisterState{req: req, creds: creds}
 	if final.Status == 401 || final.Status == 407 {
 		run.phase("challenge", begin)
-		challenged = true
 		begin = run.clock.Now()
-		for stale := 0; final.Status == 401 || final.Status == 407; {
-			c, err := chooseChallenge(final.WWWAuth, final.ProxyAuth)
-			if err != nil {
-				return p.registerVerdict(run, final, challengeClass(err), "cannot answer the challenge: "+err.Error())
-			}
-			if nc > 0 && !c.stale {
-				return p.registerVerdict(run, final, ClassAuth, fmt.Sprintf("password rejected: the server challenged again (%d %s)", final.Status, final.Reason))
-			}
-			if nc > 0 {
-				if stale++; stale > maxStale {
-					return p.registerVerdict(run, final, ClassAuth, fmt.Sprintf("the server answered stale=true %d times", stale))
-				}
-			}
-			challenge, nc = c, 1
-			req = req.next()
-			req.auth = creds.authorization(challenge, req.method, req.requestURI, nc, rand.Text())
-			if x, res, ok = p.registerStep(ctx, l, req, run); !ok {
-				return res
-			}
-			final = x.final
+		if final, res, ok = p.authenticate(ctx, l, run, &st, final); !ok {
+			return res
 		}
 	}
 	if final.Status < 200 || final.Status > 299 {
 		class, msg := ClassStatus, fmt.Sprintf("REGISTER answered %d %s", final.Status, final.Reason)
-		if final.Status == 403 && challenged {
+		if final.Status == 403 && st.challenged {
 			class, msg = ClassAuth, fmt.Sprintf("password rejected: %d %s", final.Status, final.Reason)
 		}
 		return p.registerVerdict(run, final, class, msg)
 	}
 	run.phase("register", begin)
 	run.d.SIPStatus, run.d.SIPReason, run.d.SIPServer = final.Status, final.Reason, cmp.Or(final.Server, final.UserAgent)
-	p.unregister(ctx, l, t, run, unregisterState{req: req, creds: creds, challenge: challenge, challenged: challenged, nc: nc})
+	p.unregister(ctx, l, t, run, st)
 	run.d.Retransmits = l.retransmits
 	r := run.result()
 	r.Outcome = Up
 	return grade(r, t.Options, run.clock.Now())
+}
+
+// authenticate answers the challenge in final, and a stale=true one after
+// it, until a response that is no challenge; st records the last request
+// and challenge for the removal. A second challenge without stale=true
+// is a rejected password.
+func (p *SIPProber) authenticate(ctx context.Context, l *sipLink, run *sipRun, st *unregisterState, final sipResponse) (sipResponse, Result, bool) {
+	st.challenged = true
+	for stale := 0; final.Status == 401 || final.Status == 407; {
+		c, err := chooseChallenge(final.WWWAuth, final.ProxyAuth)
+		if err != nil {
+			return final, p.registerVerdict(run, final, challengeClass(err), "cannot answer the challenge: "+err.Error()), false
+		}
+		if st.nc > 0 && !c.stale {
+			return final, p.registerVerdict(run, final, ClassAuth,
+				fmt.Sprintf("password rejected: the server challenged again (%d %s)", final.Status, final.Reason)), false
+		}
+		if st.nc > 0 {
+			if stale++; stale > maxStale {
+				return final, p.registerVerdict(run, final, ClassAuth, fmt.Sprintf("the server answered stale=true %d times", stale)), false
+			}
+		}
+		st.challenge, st.nc = c, 1
+		st.req = st.req.next()
+		st.req.auth = st.creds.authorization(c, st.req.method, st.req.requestURI, st.nc, rand.Text())
+		x, res, ok := p.registerStep(ctx, l, st.req, run)
+		if !ok {
+			return final, res, false
+		}
+		final = x.final
+	}
+	return final, Result{}, true
 }
 
 // registerStep runs one REGISTER transaction; on failure it returns the
