@@ -98,6 +98,9 @@ type CheckState struct {
 // failures and comes back after RecoverAfter consecutive passes. While up,
 // the state follows the result between up and degraded at once.
 func nextState(prev CheckState, r probe.Result, th Thresholds, now time.Time) CheckState {
+	if staleMiss(prev, r) { // push checks (push.go)
+		return prev
+	}
 	next := prev
 	last := r
 	next.Last = &last
