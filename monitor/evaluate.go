@@ -24,7 +24,7 @@ import (
 func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	r, counts := m.accept(c, r)
 	blind, confirmed := false, false
-	if counts && m.self.enabled() && m.wouldGoDown(c, r) {
+	if counts && !c.Pushed() && m.self.enabled() && m.wouldGoDown(c, r) {
 		blind, confirmed = m.self.confirm(ctx), true
 	}
 	m.evalMu.Lock()
@@ -44,7 +44,7 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 	if !counts {
 		next = unchanged(prev, r)
 	}
-	if next.State == StateDown && prev.State != StateDown && m.blind {
+	if next.State == StateDown && prev.State != StateDown && m.blind && !c.Pushed() {
 		// Confirmed blind above (or, had the state moved meanwhile, the
 		// last round's verdict: never a network round under the lock).
 		next.State, next.Since = prev.State, prev.Since
@@ -163,7 +163,7 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 			states = append(states, e.state.State)
 			allUnknown = allUnknown && e.state.State == StateUnknown
 			if check == "" || check == key {
-				ts = m.transition(ts, store.CheckSubject(key), m.checkInterval(e.state.State, c.ID), now)
+				ts = m.transition(ts, store.CheckSubject(key), m.checkInterval(e.state.State, c.ID, e.check.Pushed()), now)
 			}
 		}
 		st := componentStatus(states, m.inMaint[c.ID])
@@ -179,7 +179,7 @@ func (m *Monitor) evaluate(now time.Time, component, check string, force bool) {
 			changed, visible = true, true
 		}
 		m.compStatus[c.ID] = st
-		unknown := m.componentUnknown(len(c.Checks) > 0 && allUnknown, slices.Contains(states, StateDown), sig)
+		unknown := m.componentUnknown(len(c.Checks) > 0 && allUnknown, slices.Contains(states, StateDown), sig, m.pushOnlyLocked(c))
 		ts = m.transition(ts, store.ComponentSubject(c.ID), m.componentInterval(st, unknown), now)
 	}
 	var views map[string]incident.View
@@ -218,6 +218,7 @@ func (m *Monitor) viewsLocked(now time.Time) map[string]incident.View {
 				v.FirstFail = sig.first
 			}
 		}
+		v.Sighted = m.pushOnlyLocked(c)
 		views[c.ID] = v
 	}
 	return views
@@ -231,12 +232,13 @@ func (m *Monitor) transition(ts []store.Transition, subj store.Subject, st store
 	return append(ts, store.Transition{Subject: subj, State: st, At: now})
 }
 
-// checkInterval is the state a check's time counts as.
-func (m *Monitor) checkInterval(s State, component string) store.State {
+// checkInterval is the state a check's time counts as; blindness does
+// not apply to push checks (pushed).
+func (m *Monitor) checkInterval(s State, component string, pushed bool) store.State {
 	switch {
 	case m.inMaint[component]:
 		return store.StateMaintenance
-	case m.blind:
+	case m.blind && !pushed:
 		return store.StateUnknown
 	}
 	switch s {

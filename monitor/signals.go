@@ -238,13 +238,14 @@ func (m *Monitor) signalsLocked(id string, now time.Time) signalSummary {
 
 // componentUnknown reports whether a component's time counts as
 // unknown: a fresh alert is known (even while the monitor is blind, as
-// alerts come from inside); else blindness, a stale alert while no
-// check is down, or checks that are all unknown make it unknown.
-func (m *Monitor) componentUnknown(checksUnknown, checkDown bool, sig signalSummary) bool {
+// alerts come from inside); else blindness (unless the component has
+// push checks only, see push.go), a stale alert while no check is down,
+// or checks that are all unknown make it unknown.
+func (m *Monitor) componentUnknown(checksUnknown, checkDown bool, sig signalSummary, pushOnly bool) bool {
 	switch {
 	case sig.fresh:
 		return false
-	case m.blind:
+	case m.blind && !pushOnly:
 		return true
 	case sig.stale && !checkDown:
 		return true

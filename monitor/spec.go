@@ -59,7 +59,7 @@ func (m *Monitor) apply(spec Spec) {
 	entries := make(map[string]*entry, len(spec.Checks))
 	order := make([]string, 0, len(spec.Checks))
 	for _, c := range spec.Checks {
-		e := &entry{check: c, state: CheckState{State: StateUnknown}}
+		e := &entry{check: c, state: initialState(c, m.opts.Clock.Now())}
 		if old, ok := m.entries[c.Key]; ok && old.check.Fingerprint == c.Fingerprint {
 			e.state = old.state
 		}

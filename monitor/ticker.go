@@ -48,6 +48,8 @@ func (m *Monitor) tickLoop(ctx context.Context) {
 		}
 		now := m.read()
 		m.tick(now, now.mono-due)
+		// Push checks heard from too late (push.go).
+		m.pushDeadlines(ctx, now.wall)
 		select { // the tick's own changes are planned for below
 		case <-m.rearm:
 		default:
@@ -85,6 +87,7 @@ func (m *Monitor) untilNext(now reading) time.Duration {
 		consider(w.Start)
 		consider(w.End)
 	}
+	consider(m.nextPushDueLocked())
 	consider(m.nextSignalExpiryLocked(now.wall)) // a firing alert turning stale
 	m.mu.RUnlock()
 	if m.incidents != nil {
