@@ -73,6 +73,7 @@ func TestProbeCommand(t *testing.T) {
 		{"closed port", []string{"probe", "http://" + closed + "/"}, exitFail, "refused: "},
 		{"any down fails", []string{"probe", live.URL + "/", "tcp://" + closed}, exitFail, "DOWN "},
 		{"unknown scheme", []string{"probe", "htp://example.com/"}, exitUsage, `unknown scheme "htp"`},
+		{"push target", []string{"probe", "push:"}, exitUsage, "push: is not probed"},
 		{"no target", []string{"probe"}, exitUsage, "usage: outpost probe"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
 	}

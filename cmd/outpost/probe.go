@@ -104,6 +104,9 @@ func cmdProbe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err == nil && t.Kind == probe.KindSIP {
 			t, err = probe.NewTarget(raw, sipOpts)
 		}
+		if err == nil && t.Kind == probe.KindPush {
+			err = errors.New("push: is not probed: the job pushes to outpost (README: Push checks)")
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost probe: %v\n", err)
 			return exitUsage
