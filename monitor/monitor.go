@@ -101,6 +101,7 @@ type Monitor struct {
 	tickSoon  atomic.Bool   // tick at once (tickNow)
 	rearm     chan struct{} // wakes the tick loop to plan again (replan)
 	sampler   *schedSampler // the default Delays, run by Run; nil if injected
+	flights   flights       // probes in flight, joined by peers' confirmations (probenow.go)
 
 	mu          sync.RWMutex // guards everything below; held briefly
 	order       []string     // check keys in configuration order

@@ -167,13 +167,10 @@ func (s *scheduler) untilDue(now time.Time) time.Duration {
 
 // probeOnce runs one probe of c and records its result. Probes get their
 // own deadline from the check's timeout and are not cancelled by shutdown,
-// so that SIGTERM drains rather than fails them.
+// so that SIGTERM drains rather than fails them. A probe of c already in
+// flight for a peer's confirmation is joined (see probeShared).
 func (m *Monitor) probeOnce(ctx context.Context, c Check) probe.Result {
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.Timeout)
-	m.opts.Delays.ProbeStarted()
-	r := m.opts.Prober.Probe(pctx, c.Target)
-	m.opts.Delays.ProbeEnded()
-	cancel()
+	r := m.probeShared(ctx, c)
 	m.record(ctx, c, r)
 	return r
 }
