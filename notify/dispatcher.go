@@ -180,9 +180,10 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// step releases the held messages that are due, delivers the head of the
-// outbox if it is due and the rate limit allows, and returns how long to
-// wait before the next step.
+// step releases the held messages that are due, runs one step of a
+// subscriber fan-out (the subscriptions channel), delivers the head of
+// the outbox if it is due and the rate limit allows, and returns how long
+// to wait before the next step: nothing while a fan-out goes on.
 func (w *worker) step(ctx context.Context) time.Duration {
 	now := w.o.Clock.Now()
 	held, err := w.db.Release(w.ch.Name, now)
