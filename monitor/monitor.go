@@ -172,7 +172,7 @@ func (m *Monitor) Snapshot() []CheckStatus {
 	for _, key := range m.order {
 		e := m.entries[key]
 		st := CheckStatus{Check: e.check, CheckState: e.state}
-		if m.blind {
+		if m.blind && !e.check.Pushed() { // blindness does not apply to pushes (push.go)
 			st.State = StateUnknown
 		}
 		out = append(out, st)

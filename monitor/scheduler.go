@@ -79,7 +79,7 @@ func (m *Monitor) checkFor(key string) (Check, bool) {
 // addNew schedules checks that are not scheduled yet (start-up, reload).
 func (s *scheduler) addNew(now time.Time) {
 	for _, c := range s.m.Snapshot() {
-		if !s.scheduled[c.Key] {
+		if !s.scheduled[c.Key] && !c.Pushed() { // push checks wait for pushes (push.go)
 			s.scheduled[c.Key] = true
 			heap.Push(&s.queue, dueEntry{due: now.Add(startOffset(c.Key, c.Interval)), key: c.Key, slack: slackFor(c.Interval)})
 		}
@@ -179,7 +179,7 @@ func (m *Monitor) probeOnce(ctx context.Context, c Check) probe.Result {
 // the check no longer exists.
 func (s *scheduler) next(c completion) (dueEntry, bool) {
 	check, ok := s.m.checkFor(c.entry.key)
-	if !ok {
+	if !ok || check.Pushed() { // removed, or made a push check by a reload
 		return dueEntry{}, false
 	}
 	now := s.clock.Now()
