@@ -49,6 +49,9 @@ func (m *Monitor) record(ctx context.Context, c Check, r probe.Result) {
 		// last round's verdict: never a network round under the lock).
 		next.State, next.Since = prev.State, prev.Since
 	}
+	if counts && m.conf.enabled() {
+		next = m.hold(ctx, c, prev, next) // other locations confirm first (confirm.go)
+	}
 	e.state = next
 	if next.State != prev.State {
 		m.versions.stateChanged()
@@ -122,6 +125,9 @@ func (m *Monitor) setBlindLocked(blind bool, now time.Time) bool {
 	if changed {
 		if blind {
 			m.log.Error("monitor is blind: every self-check target fails; no check goes down and the time counts as unknown")
+			if n := m.blindNote(now); n != nil {
+				m.tellOperators(*n)
+			}
 		} else {
 			m.log.Info("monitor can see again: a self-check target passes")
 		}

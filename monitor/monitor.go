@@ -64,6 +64,9 @@ type Options struct {
 	// last known state instead of unknown; a heartbeat is a bbolt write
 	// with fsync, which at 5 s apart was most of an idle monitor's cost.
 	TickInterval time.Duration
+	// Locations has other locations confirm a check's change to and from
+	// down (SPEC §17, confirm.go); zero: this location decides alone.
+	Locations Locations
 }
 
 // defaultTickInterval is TickInterval's default.
@@ -101,6 +104,7 @@ type Monitor struct {
 	tickSoon  atomic.Bool   // tick at once (tickNow)
 	rearm     chan struct{} // wakes the tick loop to plan again (replan)
 	sampler   *schedSampler // the default Delays, run by Run; nil if injected
+	conf      *confirmer    // several locations (confirm.go); nil with one
 	flights   flights       // probes in flight, joined by peers' confirmations (probenow.go)
 
 	mu          sync.RWMutex // guards everything below; held briefly
@@ -148,7 +152,10 @@ func New(spec Spec, o Options) *Monitor {
 		rearm: make(chan struct{}, 1), sampler: sampler,
 		signals: map[string]map[string]*signal{}, signalComp: map[string]string{}}
 	m.seen = m.read()
-	if o.Incidents != nil {
+	if o.Locations.Peers != nil || o.Locations.ID != "" { // several locations (confirm.go)
+		m.conf = newConfirmer(o.Locations)
+	}
+	if o.Incidents != nil && !o.Locations.Confirmer { // a confirmer never opens incidents (SPEC §17)
 		m.incidents = o.Incidents
 		m.incidents.OnChange(m.tickNow)
 	}
@@ -249,6 +256,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	go m.self.loop(ctx, m.setBlind)
 	err := newScheduler(m, m.opts.Clock).run(ctx)
 	<-done
+	m.waitConfirmations()
 	return err
 }
 
