@@ -80,7 +80,27 @@ func newConfirmer(l Locations) *confirmer {
 
 // enabled reports whether any peer is asked. With quorum 1 this
 // location's verdict alone is enough, so asking would change nothing.
-func (cf *confirmer) enabled() bool { return cf != nil && cf.loc.Peers != nil && cf.loc.Quorum > 1 }
+func (cf *confirmer) enabled() bool { return cf != nil && cf.peers() != nil && cf.loc.Quorum > 1 }
+
+// peers is the client asking the other locations; nil: none.
+func (cf *confirmer) peers() Peers {
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	return cf.loc.Peers
+}
+
+// UsePeers sets the client that asks the other locations, for a client
+// built after the monitor (main builds it with the peer API, which
+// needs the monitor). Without location.id, and so without several
+// locations, it does nothing.
+func (m *Monitor) UsePeers(p Peers) {
+	if m.conf == nil {
+		return
+	}
+	m.conf.mu.Lock()
+	m.conf.loc.Peers = p
+	m.conf.mu.Unlock()
+}
 
 func (cf *confirmer) peerName(id string) string {
 	if n := cf.loc.PeerNames[id]; n != "" {
@@ -193,7 +213,7 @@ func (m *Monitor) confirmCheck(ctx context.Context, c Check, toDown bool) {
 		}()
 	}
 	asked := m.opts.Clock.Now()
-	answers := cf.loc.Peers.Confirm(qctx, []string{c.Key})
+	answers := cf.peers().Confirm(qctx, []string{c.Key})
 	if ctx.Err() != nil { // shutting down: a cancelled question proves nothing
 		cf.mu.Lock()
 		delete(cf.pending, c.Key)
@@ -396,7 +416,7 @@ func (m *Monitor) Confirmations() map[string]uint64 {
 // this location's from its last probe, the others' from their last
 // answer. Nil without peers.
 func (m *Monitor) LocationVerdicts(key string) []LocationVerdict {
-	if m.conf == nil || m.conf.loc.Peers == nil {
+	if m.conf == nil || m.conf.peers() == nil {
 		return nil
 	}
 	m.mu.RLock()
@@ -439,7 +459,7 @@ func (m *Monitor) PeerStatus() []PeerStatus {
 	if m.conf == nil {
 		return nil
 	}
-	if ps, ok := m.conf.loc.Peers.(peerStatuser); ok {
+	if ps, ok := m.conf.peers().(peerStatuser); ok {
 		return ps.PeerStatus()
 	}
 	return nil

@@ -427,3 +427,19 @@ func TestBlindLocationTellsTheOperators(t *testing.T) {
 		t.Errorf("%d messages after a second blind spell, want 2", n)
 	}
 }
+
+// TestUsePeersLater: a client set after New (as main does) is asked.
+func TestUsePeersLater(t *testing.T) {
+	l := newConfirmLab(t, 2, FallbackLocal, false)
+	l.m.UsePeers(nil)
+	l.probe(probe.Down, 3)
+	if s := l.state(); s != StateDown || l.peers.asked != 0 {
+		t.Fatalf("without a client: %s, asked %d; want down on its own, 0", s, l.peers.asked)
+	}
+	l.probe(probe.Up, 2)
+	l.m.UsePeers(l.peers)
+	l.probe(probe.Down, 3)
+	if s := l.state(); s != StateUp || l.peers.asked != 1 {
+		t.Errorf("with the client set later: %s, asked %d; want up (refuted), 1", s, l.peers.asked)
+	}
+}
