@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 
 	"github.com/outpost-status/outpost/config"
+	"github.com/outpost-status/outpost/monitor"
 	"github.com/outpost-status/outpost/probe"
 )
 
@@ -29,6 +31,7 @@ func cmdCheck(args []string, env func(string) string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := configFlag(fs, env)
+	askPeers := fs.Bool("peers", true, "ask each of peers for its checks and warn when they differ (false: offline)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
@@ -48,5 +51,9 @@ func cmdCheck(args []string, env func(string) string, stdout, stderr io.Writer) 
 		checks += len(c.Checks)
 	}
 	fmt.Fprintf(stdout, "%s: OK (%d components, %d checks)\n", *path, len(cfg.Components), checks)
+	if *askPeers && len(cfg.Peers) > 0 {
+		client := monitor.NewPeerClient(monitor.PeerClientOptions{Peers: monitor.PeersFromConfig(cfg), Timeout: cfg.Confirm.Timeout.D()})
+		checkPeers(context.Background(), cfg, client, stderr)
+	}
 	return exitOK
 }
