@@ -134,7 +134,16 @@ func (v *validator) validatePeers() {
 }
 
 func (v *validator) validatePeer(p *Peer, path string, ids map[string]string) {
-	v.id(path+".id", p.ID, ids)
+	switch prev, dup := ids[p.ID]; {
+	case !idPattern.MatchString(p.ID):
+		v.errorf(path+".id", "id %q must be 1-63 lower case letters, digits, - or _: the peer's location.id (e.g. ams)", p.ID)
+	case dup && prev == "location.id":
+		v.errorf(path+".id", "%q is this outpost's own location.id; a peer is another outpost, with its own id", p.ID)
+	case dup:
+		v.errorf(path+".id", "duplicate peer id %q (also used by %s); give each peer its own location.id", p.ID, prev)
+	default:
+		ids[p.ID] = path + ".id"
+	}
 	u, err := url.Parse(p.URL)
 	switch {
 	case strings.TrimSpace(p.URL) == "":
