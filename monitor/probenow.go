@@ -133,8 +133,7 @@ func (m *Monitor) fly(ctx context.Context, c Check, fl *flight, release func()) 
 func (m *Monitor) ProbeNow(ctx context.Context, keys []string) map[string]PeerVerdict {
 	out := make(map[string]PeerVerdict, len(keys))
 	blind := m.Blind()
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var probes []Check
 	for _, key := range keys {
 		if _, dup := out[key]; dup {
 			continue
@@ -149,14 +148,19 @@ func (m *Monitor) ProbeNow(ctx context.Context, keys []string) map[string]PeerVe
 			out[key] = PeerVerdict{State: StateUnknown, Class: PeerClassBlind, Message: "every self-check target fails here"}
 		default:
 			out[key] = PeerVerdict{State: StateUnknown, Class: PeerClassUnfinished, Message: "the probe did not end in time"}
-			wg.Go(func() {
-				if v, ok := m.confirmProbe(ctx, c); ok {
-					mu.Lock()
-					out[key] = v
-					mu.Unlock()
-				}
-			})
+			probes = append(probes, c)
 		}
+	}
+	var mu sync.Mutex // guards out while the probes run
+	var wg sync.WaitGroup
+	for _, c := range probes {
+		wg.Go(func() {
+			if v, ok := m.confirmProbe(ctx, c); ok {
+				mu.Lock()
+				out[c.Key] = v
+				mu.Unlock()
+			}
+		})
 	}
 	wg.Wait()
 	return out

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -201,7 +202,8 @@ func TestProbeNowBoundsConcurrency(t *testing.T) {
 	}
 	m := New(specOf(checks...), Options{Prober: g, Delays: noDelay{}})
 	done := make(chan map[string]PeerVerdict, 1)
-	go func() { done <- m.ProbeNow(context.Background(), keys) }()
+	asked := append(slices.Clone(keys), "web/unknown") // answered while the others probe
+	go func() { done <- m.ProbeNow(context.Background(), asked) }()
 	for range peerProbeConcurrency {
 		<-g.entered
 	}
