@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -318,149 +316,9 @@ func (cf *confirmer) peerVerdicts(key string, answers []PeerAnswer, asked time.T
 	return out
 }
 
-// Note kinds: one message of each per episode.
-const (
-	noteLocal  = "local"  // others reach the target
-	noteSilent = "silent" // nobody answered
-)
-
-// noteLocked words the operators' note about a failure the others did
-// not confirm, once per kind and episode (a run of failures of this
-// location). The caller holds cf.mu.
-func (cf *confirmer) noteLocked(c Check, st CheckState, t tally) *incident.Note {
-	kind := noteLocal
-	switch t.result {
-	case ConfirmConfirmed:
-		return nil // the incident engine tells the operators
-	case ConfirmFallback:
-		kind = noteSilent
-	}
-	if cf.told[c.Key] == nil {
-		cf.told[c.Key] = map[string]bool{}
-	}
-	if cf.told[c.Key][kind] {
-		return nil
-	}
-	cf.told[c.Key][kind] = true
-	w, tx := cf.words, text.For(cf.loc.Language)
-	failing := tx.Join(t.failing)
-	var body []string
-	if kind == noteLocal {
-		body = []string{fmt.Sprintf(w.Local, failing, c.Name, c.Target.Redacted, tx.Join(t.reaching)), fmt.Sprintf(w.Kept, failing)}
-	} else {
-		failing = cf.loc.Name
-		body = []string{fmt.Sprintf(w.Silent, failing, c.Name, c.Target.Redacted, tx.Join(t.silent))}
-		switch {
-		case cf.loc.Fallback == FallbackUnknown:
-			body = append(body, w.SilentUnset)
-		default:
-			body = append(body, fmt.Sprintf(w.SilentLocal, cf.loc.Name))
-		}
-	}
-	body = append(body, w.Location+": "+cf.loc.ID)
-	episode := st.FailingSince
-	return &incident.Note{Key: fmt.Sprintf("location-%s-%s-%s-%d", cf.loc.ID, c.Key, kind, episode.UnixNano()),
-		Thread: "location-" + cf.loc.ID + "-" + c.Key, Subject: fmt.Sprintf(w.Subject, failing, c.Name),
-		Text: strings.Join(body, "\n\n")}
-}
-
-// blindNote is the operators' note when this location goes blind (SPEC
-// §5), sent by publisher and confirmer alike: a confirmer has no other
-// way to say that it cannot see. Nil without several locations, where
-// the status page and outpost_blind say it.
-func (m *Monitor) blindNote(now time.Time) *incident.Note {
-	if m.conf == nil {
-		return nil
-	}
-	l, w := m.conf.loc, m.conf.words
-	return &incident.Note{Key: fmt.Sprintf("blind-%s-%d", l.ID, now.UnixNano()), Thread: "blind-" + l.ID,
-		Subject: fmt.Sprintf(w.BlindSubject, l.Name), Text: fmt.Sprintf(w.Blind, l.Name) + "\n\n" + w.Location + ": " + l.ID}
-}
-
-// tellOperators enqueues a note for the operators' channels; without an
-// outbox or notifier it is only logged.
-func (m *Monitor) tellOperators(n incident.Note) {
-	m.log.Warn("this location's verdict is not confirmed by the others", "subject", n.Subject)
-	o, notifier := m.conf.loc.Outbox, m.opts.Notifier
-	if o == nil || notifier == nil {
-		return
-	}
-	msgs := notifier.Messages(incident.Notice{Event: incident.EventLocation, Note: &n, Actor: "monitor", At: m.opts.Clock.Now()})
-	if len(msgs) == 0 {
-		return
-	}
-	if err := o.Enqueue(msgs); err != nil {
-		m.log.Error("enqueueing the operators' message failed", "err", err)
-	}
-}
-
-// Confirmations returns how many confirmations ended with each result
-// (ConfirmResults), for outpost_confirmations_total.
-func (m *Monitor) Confirmations() map[string]uint64 {
-	out := make(map[string]uint64, len(ConfirmResults))
-	for _, r := range ConfirmResults {
-		out[r] = 0
-	}
-	if m.conf == nil {
-		return out
-	}
-	m.conf.mu.Lock()
-	defer m.conf.mu.Unlock()
-	for r, n := range m.conf.counts {
-		out[r] = n
-	}
-	return out
-}
-
-// LocationVerdicts returns every location's last verdict on check key:
-// this location's from its last probe, the others' from their last
-// answer. Nil without peers.
-func (m *Monitor) LocationVerdicts(key string) []LocationVerdict {
-	if m.conf == nil || m.conf.peers() == nil {
-		return nil
-	}
-	m.mu.RLock()
-	e, ok := m.entries[key]
-	var own LocationVerdict
-	if ok {
-		own = LocationVerdict{ID: m.conf.loc.ID, Name: m.conf.loc.Name, State: StateUnknown}
-		if r := e.state.Last; r != nil {
-			own.Time = r.Start.UTC()
-			own.State = passedState(e.state)
-			if !r.Outcome.Passed() {
-				own.State = StateDown
-			}
-		}
-	}
-	m.mu.RUnlock()
-	if !ok {
-		return nil
-	}
-	m.conf.mu.Lock()
-	defer m.conf.mu.Unlock()
-	return append([]LocationVerdict{own}, m.conf.verdicts[key]...)
-}
-
 // waitConfirmations waits for the confirmations in flight (shutdown, tests).
 func (m *Monitor) waitConfirmations() {
 	if m.conf != nil {
 		m.conf.wg.Wait()
 	}
-}
-
-// peerStatuser is a Peers that keeps each peer's health (*PeerClient).
-type peerStatuser interface {
-	PeerStatus() []PeerStatus
-}
-
-// PeerStatus returns each peer's health when the Peers client keeps it
-// (the console's overview); nil otherwise.
-func (m *Monitor) PeerStatus() []PeerStatus {
-	if m.conf == nil {
-		return nil
-	}
-	if ps, ok := m.conf.peers().(peerStatuser); ok {
-		return ps.PeerStatus()
-	}
-	return nil
 }
