@@ -239,7 +239,9 @@ func TestEndToEnd(t *testing.T) {
 
 	target.Close() // connections are now refused
 	d.waitState("web/home", "down")
-	metrics, _ := d.get("/metrics")
+	// The engine writes the draft after the check's state is visible:
+	// wait for it rather than race it.
+	metrics := d.waitMetrics(`outpost_incidents{state="draft"} 1`)
 	for _, want := range []string{
 		`outpost_check_up{check="home",component="web"} 0`,
 		`outpost_probes_total{check="home",component="web",result="down"}`,
@@ -402,6 +404,19 @@ func storedIncidents(t *testing.T, dir string) []store.Incident {
 }
 
 // waitLog waits for a log line containing s.
+// waitMetrics polls /metrics until it holds want, and returns it.
+func (d *daemonProc) waitMetrics(want string) string {
+	d.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		metrics, _ := d.get("/metrics")
+		if strings.Contains(metrics, want) || time.Now().After(deadline) {
+			return metrics
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (d *daemonProc) waitLog(s string) {
 	d.t.Helper()
 	deadline := time.After(20 * time.Second)
