@@ -76,6 +76,7 @@ func (v *validator) notifySocial(p string, n *Notify) {
 		}
 	}
 	v.socialURL(p+".url", n)
+	n.Language = v.cfg.Page.Language
 	switch n.Type {
 	case "mastodon":
 		v.oneOf(p+".visibility", n.Visibility, "public", "unlisted")

@@ -53,6 +53,7 @@ notify:
 		{"bluesky url", b.URL, config.DefaultBlueskyURL},
 		{"bluesky name", b.Name, "bluesky-3"},
 		{"app password", b.Password.Reveal(), "abcd-efgh-ijkl-mnop"},
+		{"language of the posts", b.Language + m.Language, "enen"},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -264,4 +264,7 @@ type Notify struct {
 	Secret   Secret `yaml:"-"`
 	Password Secret `yaml:"-"`
 	Token    Secret `yaml:"-"`
+	// Language is page.language, set at load for mastodon and bluesky
+	// channels: their posts are tagged with it.
+	Language string `yaml:"-"`
 }

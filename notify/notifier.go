@@ -40,7 +40,6 @@ type ChannelOptions struct {
 	Now       func() time.Time // webhook timestamps; default time.Now
 	Client    *http.Client     // HTTP channels; default one client for all
 	TLSConfig *tls.Config      // SMTP; nil: system roots
-	Language  string           // of the page: the language social posts are tagged with
 }
 
 // ChannelsFromConfig builds the configured channels; secrets were read
@@ -63,10 +62,10 @@ func ChannelsFromConfig(cfg []config.Notify, o ChannelOptions) ([]Channel, error
 				Password: n.Password, Timeout: n.Timeout.D(), TLSConfig: o.TLSConfig})
 		case TypeMastodon:
 			s, err = NewMastodon(MastodonOptions{URL: n.URL, Token: n.Token, Visibility: n.Visibility, MaxChars: n.MaxChars,
-				Language: o.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
+				Language: n.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
 		case TypeBluesky:
 			s, err = NewBluesky(BlueskyOptions{URL: n.URL, Identifier: n.Identifier, AppPassword: n.Password,
-				Language: o.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
+				Language: n.Language, Timeout: n.Timeout.D(), Client: o.Client, Now: o.Now})
 		default:
 			err = fmt.Errorf("unknown type %q", n.Type)
 		}

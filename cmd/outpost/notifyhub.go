@@ -113,17 +113,11 @@ func (h *notifyHub) warnOrphans(names []string) {
 // reload follows a changed notify section: new channels take over at
 // once. Invalid channels are refused and the running ones kept.
 func (h *notifyHub) reload(ctx context.Context, cfg *config.Config) error {
-	channels, err := notify.ChannelsFromConfig(cfg.Notify, channelOptions(cfg))
+	channels, err := notify.ChannelsFromConfig(cfg.Notify, notify.ChannelOptions{})
 	if err != nil {
 		return err
 	}
 	h.start(ctx, cfg, channels)
 	h.log.Info("notification channels reloaded", "channels", len(channels))
 	return nil
-}
-
-// channelOptions are what the configured channels share: social posts
-// are tagged with the page language.
-func channelOptions(cfg *config.Config) notify.ChannelOptions {
-	return notify.ChannelOptions{Language: cfg.Page.Language}
 }
