@@ -160,8 +160,12 @@ func (a *app) build() error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	a.alerts = admin.NewAlertReceiver(admin.AlertOptions{Router: a.mon, Observer: alertCounters, Token: cfg.Alerts.Token.Reveal(), Logger: a.log})
+	pushes, err := a.pushHandler(reg)
+	if err != nil {
+		return err
+	}
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
-		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(),
+		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(), "/api/v1/push/": pushes,
 			"/api/alerts/": a.alerts.Handler()},
 		Availability: availability, Page: page})
 	preview.srv = a.srv
