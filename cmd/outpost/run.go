@@ -139,10 +139,12 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
+	notifier = forRole(cfg.Role, notifier) // a confirmer tells operators only (locations.go)
 	a.incidents = incident.New(a.db, incident.Options{Settings: incident.SettingsFromConfig(cfg), Notifier: notifier, Logger: a.log})
 	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: m,
-		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.incidents, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log})
-	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db),
+		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.incidents, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log,
+		Locations: locationsOf(cfg, a.db)})
+	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db), metrics.NewConfirmationCollector(a.mon),
 		metrics.NewAvailabilityCollector(a.mon, metrics.AvailabilityOptions{
 			History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}, nil)} {
 		if err := reg.Register(c); err != nil {
@@ -167,7 +169,7 @@ func (a *app) build() error {
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(), "/api/v1/push/": pushes,
 			"/api/alerts/": a.alerts.Handler()},
-		Availability: availability, Page: page})
+		Availability: availability, Page: page, Confirmer: cfg.Role == config.RoleConfirmer})
 	preview.srv = a.srv
 	return nil
 }
