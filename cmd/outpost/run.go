@@ -144,7 +144,7 @@ func (a *app) build() error {
 	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: m,
 		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.incidents, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log,
 		Locations: locationsOf(cfg, a.db)})
-	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db), metrics.NewConfirmationCollector(a.mon),
+	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db), metrics.NewSubscriberCollector(a.db), metrics.NewConfirmationCollector(a.mon),
 		metrics.NewAvailabilityCollector(a.mon, metrics.AvailabilityOptions{
 			History: a.db, Windows: windows, PartialWeight: cfg.Availability.PartialWeight}, nil)} {
 		if err := reg.Register(c); err != nil {
@@ -155,7 +155,7 @@ func (a *app) build() error {
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	page := cfg.Page
 	preview := newPreviewer(page, a.mon)
-	a.admin = admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Token: token.Reveal(),
+	a.admin = admin.New(admin.Options{Incidents: a.incidents, Monitor: a.mon, Store: a.db, Subscribers: a.db, Token: token.Reveal(),
 		Present: publish.NewPresenter(page, a.mon), Preview: preview, Page: page, Location: cfg.Page.Location, Logger: a.log})
 	alertCounters, err := metrics.NewAlertCounters(reg)
 	if err != nil {
@@ -169,7 +169,7 @@ func (a *app) build() error {
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(), "/api/v1/push/": pushes,
 			"/api/alerts/": a.alerts.Handler()},
-		Availability: availability, Page: page, Confirmer: cfg.Role == config.RoleConfirmer})
+		Availability: availability, Page: page, Subscriptions: subscribePages(cfg, a.db), Confirmer: cfg.Role == config.RoleConfirmer})
 	preview.srv = a.srv
 	return nil
 }
@@ -205,7 +205,8 @@ func (a *app) run(ctx context.Context, reload func() (*config.Config, error)) er
 	go func() {
 		defer close(retentionDone)
 		a.db.RunRetention(runCtx, store.RetentionOptions{Logger: a.log, Retention: store.Retention{
-			Results: a.cfg.Retention.Results.D(), History: a.cfg.Retention.History.D()}})
+			Results: a.cfg.Retention.Results.D(), History: a.cfg.Retention.History.D(),
+			Unconfirmed: a.cfg.Subscriptions.ConfirmTTL.D()}})
 	}()
 	serveDone := make(chan error, 1)
 	go func() {
