@@ -94,6 +94,7 @@ type app struct {
 	admin     *admin.API
 	alerts    *admin.AlertReceiver
 	hub       *notifyHub
+	peering   *peering // peers.go
 	// channels are the configured notification channels, started by run.
 	channels []notify.Channel
 }
@@ -151,6 +152,12 @@ func (a *app) build() error {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
+	if a.peering, err = newPeering(cfg, a.mon, reg, a.log); err != nil {
+		return err
+	}
+	if len(cfg.Peers) > 0 {
+		a.mon.UsePeers(a.peering.client) // the monitor asks them before a check changes to or from down
+	}
 	token, why := config.AdminToken(cfg, os.Getenv)
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	page := cfg.Page
@@ -168,7 +175,7 @@ func (a *app) build() error {
 	}
 	a.srv = publish.NewServer(publish.ServerOptions{Monitor: a.mon, Incidents: a.db, Metrics: m.Handler(reg, a.mon, a.log), Logger: a.log,
 		Routes: map[string]http.Handler{"/api/admin/": a.admin.Handler(), "/admin/": a.admin.ConsoleHandler(), "/api/v1/push/": pushes,
-			"/api/alerts/": a.alerts.Handler()},
+			"/api/alerts/": a.alerts.Handler(), "/api/peer/": a.peering.api.Handler()},
 		Availability: availability, Page: page, Subscriptions: subscribePages(cfg, a.db), Confirmer: cfg.Role == config.RoleConfirmer})
 	preview.srv = a.srv
 	return nil
@@ -264,6 +271,7 @@ func (a *app) reloadToken(cfg *config.Config) {
 	a.admin.SetToken(token.Reveal())
 	a.log.Info("admin API", "enabled", token != "", "reason", why)
 	a.alerts.SetToken(cfg.Alerts.Token.Reveal()) // the alert receiver's, read by config
+	a.peering.reload(cfg)                        // the peers' and the peer API's tokens too
 }
 
 // reloadOnHUP reloads the configuration on SIGHUP. An invalid file is
