@@ -142,7 +142,7 @@ func (a *app) build() error {
 	}
 	notifier = forRole(cfg.Role, notifier) // a confirmer tells operators only (locations.go)
 	a.incidents = incident.New(a.db, incident.Options{Settings: incident.SettingsFromConfig(cfg), Notifier: notifier, Logger: a.log})
-	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(), Sink: a.writer, Observer: m,
+	a.mon = monitor.New(spec, monitor.Options{Prober: newProbers(proberSettings{resolver: resolverOf(cfg), log: a.log}), Sink: a.writer, Observer: m,
 		History: store.BufferedHistory{DB: a.db, Writer: a.writer}, Incidents: a.incidents, MaintenanceStore: a.db, Notifier: notifier, Logger: a.log,
 		Locations: locationsOf(cfg, a.db)})
 	for _, c := range []prometheus.Collector{metrics.NewStateCollector(a.mon, a.db), metrics.NewSubscriberCollector(a.db), metrics.NewConfirmationCollector(a.mon),
@@ -304,8 +304,8 @@ func reloadOnHUP(ctx context.Context, running *config.Config, load func() (*conf
 		}
 		incidents.SetSettings(incident.SettingsFromConfig(cfg))
 		mon.Reload(spec) // evaluates, and plans the tick for the engine's timers as they now are
-		if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir {
-			log.Warn("listen and data_dir changes take effect only after a restart")
+		if cfg.Listen != running.Listen || cfg.DataDir != running.DataDir || cfg.Resolver != running.Resolver {
+			log.Warn("listen, data_dir and resolver changes take effect only after a restart")
 		}
 		if !reflect.DeepEqual(cfg.Notify, running.Notify) || !reflect.DeepEqual(cfg.Page, running.Page) {
 			if err := reloadNotify(cfg); err != nil {
