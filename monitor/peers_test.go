@@ -19,6 +19,10 @@ const peerToken = "0123456789abcdef-peer"
 // is nil (until the client gives up); it checks the token.
 func fakePeer(t *testing.T, tls bool, answer func(w http.ResponseWriter, keys []string)) *httptest.Server {
 	t.Helper()
+	// A silent peer waits for the client to hang up or for the test to
+	// end: when the client gives up while its body is still being sent,
+	// the server never learns of it, and srv.Close would wait for ever.
+	ended := make(chan struct{})
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer "+peerToken {
 			http.Error(w, `{"error":"missing or wrong bearer token"}`, http.StatusUnauthorized)
@@ -26,7 +30,10 @@ func fakePeer(t *testing.T, tls bool, answer func(w http.ResponseWriter, keys []
 		}
 		if answer == nil {
 			_, _ = io.Copy(io.Discard, r.Body) // the server notices a closed connection only after the body
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-ended:
+			}
 			return
 		}
 		if r.Method == http.MethodGet && r.URL.Path == PeerChecksPath {
@@ -51,6 +58,7 @@ func fakePeer(t *testing.T, tls bool, answer func(w http.ResponseWriter, keys []
 		srv = httptest.NewServer(h)
 	}
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(ended) }) // runs before srv.Close
 	return srv
 }
 
