@@ -225,6 +225,28 @@ func (l *authLimiter) fail(ip string, now time.Time) {
 	f.n++
 }
 
+// bearer checks the request's bearer token against want in constant time,
+// for every surface a machine calls with a token (the admin API, the peer
+// API, the alert receiver), and counts a wrong one against the client's
+// address. It answers a refused request itself (429 while the address is
+// blocked, 401 with refusal otherwise) and reports whether to go on.
+func (l *authLimiter) bearer(w http.ResponseWriter, r *http.Request, want string, now time.Time, realm, refusal string) bool {
+	ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+	if l.blocked(ip, now) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
+		httpjson.Error(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
+		return false
+	}
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+		l.fail(ip, now)
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+		httpjson.Error(w, http.StatusUnauthorized, refusal)
+		return false
+	}
+	return true
+}
+
 // auth wraps h with bearer-token authentication. Without a configured
 // token the admin API is off.
 func (a *API) auth(h http.Handler) http.Handler {
@@ -235,18 +257,7 @@ func (a *API) auth(h http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusNotFound, "the admin API is off: set admin.token_file or OUTPOST_ADMIN_TOKEN")
 			return
 		}
-		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-		now := a.opts.Now()
-		if a.limiter.blocked(ip, now) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
-			httpjson.Error(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
-			return
-		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(current)) != 1 {
-			a.limiter.fail(ip, now)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost admin"`)
-			httpjson.Error(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		if !a.limiter.bearer(w, r, current, a.opts.Now(), "outpost admin", "missing or wrong bearer token") {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAdminBody)

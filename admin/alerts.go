@@ -1,14 +1,11 @@
 package admin
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,18 +91,8 @@ func (a *AlertReceiver) auth(h http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusNotFound, "the alert receiver is off: set alerts.token_file and alerts.routes")
 			return
 		}
-		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
-		now := a.opts.Now()
-		if a.limiter.blocked(ip, now) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
-			httpjson.Error(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
-			return
-		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(current)) != 1 {
-			a.limiter.fail(ip, now)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost alerts"`)
-			httpjson.Error(w, http.StatusUnauthorized, "missing or wrong bearer token (set http_config.authorization.credentials_file in Alertmanager's webhook_config)")
+		if !a.limiter.bearer(w, r, current, a.opts.Now(), "outpost alerts",
+			"missing or wrong bearer token (set http_config.authorization.credentials_file in Alertmanager's webhook_config)") {
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,20 +111,12 @@ func (p *PeerAPI) Handler() http.Handler {
 			httpjson.Error(w, http.StatusNotFound, "the peer API is off: set peer_api.token_file")
 			return
 		}
-		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		now := p.opts.Now()
-		if p.limiter.blocked(ip, now) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(authWindow.Seconds())))
-			httpjson.Error(w, http.StatusTooManyRequests, "too many failed attempts; wait a minute")
+		if !p.limiter.bearer(w, r, current, now, "outpost peer",
+			"missing or wrong bearer token: present the content of this outpost's peer_api.token_file (peers[].token_file)") {
 			return
 		}
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(current)) != 1 {
-			p.limiter.fail(ip, now)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="outpost peer"`)
-			httpjson.Error(w, http.StatusUnauthorized, "missing or wrong bearer token: present the content of this outpost's peer_api.token_file (peers[].token_file)")
-			return
-		}
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
 		if wait, ok := p.rate.allow(ip, now); !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Seconds()+0.999))))
 			httpjson.Error(w, http.StatusTooManyRequests, "too many peer requests; slow down")
