@@ -80,21 +80,31 @@ func (c adminClient) do(ctx context.Context, method, path string, body any) (map
 	return out, nil
 }
 
-func cmdIncident(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, incidentUsage)
-		return exitUsage
-	}
+// adminClientFromEnv is the admin API client of the CLI's commands:
+// OUTPOST_SERVER (default http://127.0.0.1:8080) and OUTPOST_TOKEN. Without
+// a token it says so on stderr and reports false.
+func adminClientFromEnv(env func(string) string, command string, stderr io.Writer) (adminClient, bool) {
 	server := env("OUTPOST_SERVER")
 	if server == "" {
 		server = "http://127.0.0.1:8080"
 	}
 	token := env("OUTPOST_TOKEN")
 	if token == "" {
-		fmt.Fprintln(stderr, "outpost incident: set OUTPOST_TOKEN to the admin token")
+		fmt.Fprintf(stderr, "outpost %s: set OUTPOST_TOKEN to the admin token\n", command)
+		return adminClient{}, false
+	}
+	return adminClient{server: server, token: token, http: &http.Client{Timeout: 30 * time.Second}}, true
+}
+
+func cmdIncident(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, incidentUsage)
 		return exitUsage
 	}
-	c := adminClient{server: server, token: token, http: &http.Client{Timeout: 30 * time.Second}}
+	c, ok := adminClientFromEnv(env, "incident", stderr)
+	if !ok {
+		return exitUsage
+	}
 	fs := flag.NewFlagSet("incident "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	state := fs.String("state", "", "list: which incidents (default: open ones)")

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -56,16 +55,10 @@ func cmdSubscribers(ctx context.Context, args []string, env func(string) string,
 		fmt.Fprint(stderr, subscribersUsage)
 		return exitUsage
 	}
-	server := env("OUTPOST_SERVER")
-	if server == "" {
-		server = "http://127.0.0.1:8080"
-	}
-	token := env("OUTPOST_TOKEN")
-	if token == "" {
-		fmt.Fprintln(stderr, "outpost subscribers: set OUTPOST_TOKEN to the admin token")
+	c, ok := adminClientFromEnv(env, "subscribers", stderr)
+	if !ok {
 		return exitUsage
 	}
-	c := adminClient{server: server, token: token, http: &http.Client{Timeout: 30 * time.Second}}
 	fs := flag.NewFlagSet("subscribers "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	q := fs.String("q", "", "list/export: only addresses containing this text")
