@@ -5,7 +5,9 @@ package publish
 // when ServerOptions.Subscriptions is set (404 otherwise), are rendered
 // per request (never by the render cache: they depend on the person and
 // the token) and answer with Cache-Control: no-store and
-// Referrer-Policy: no-referrer, since their URLs carry tokens.
+// Referrer-Policy: same-origin, since their URLs carry tokens. (Not
+// no-referrer: under it a browser sends "Origin: null" with the forms'
+// POSTs, and foreignOrigin refuses every real sign-up.)
 //
 // A sign-up is answered with the same "check your inbox" page whether the
 // address is new, waiting for confirmation or already subscribed: the
@@ -111,7 +113,7 @@ func subscribeHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Cache-Control", "no-store")
-		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Content-Security-Policy",

@@ -123,7 +123,7 @@ func TestSubscribeConfirmManageUnsubscribe(t *testing.T) {
 		!strings.Contains(body, "I agree to receive status updates by email.") || strings.Contains(body, "<script") {
 		t.Fatalf("form: %d\n%s", form.Code, body)
 	}
-	for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "ETag": ""} {
+	for h, want := range map[string]string{"Cache-Control": "no-store", "Referrer-Policy": "same-origin", "ETag": ""} {
 		if got := form.Header().Get(h); got != want {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
