@@ -15,6 +15,9 @@
 //     late probes at the farm and false alarms in its log.
 //   - idle: the real binary with a small configuration and no requests:
 //     CPU seconds and context switches per minute, RSS, all from /proc.
+//   - fanout: one public event to -subscribers email subscribers through
+//     the real subscriptions channel in process, to a loopback SMTP sink:
+//     enqueue time and transactions, delivery time, mails/s, CPU, RSS.
 //
 // bare-client and load are the helper processes of daemon and crowd.
 package main
@@ -55,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	concurrency := fs.Int("concurrency", 64, "probes in flight")
 	duration := fs.Duration("duration", 5*time.Second, "length of the measured run (crowd: of the load, default 20s; idle: default 60s)")
 	results := fs.Int("results", 200_000, "results written in the store ingest run")
-	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary), crowd (the daemon under many clients), idle (the daemon at rest); bare-client and load are the helper processes of daemon and crowd")
+	mode := fs.String("mode", "probes", "what to measure: probes (HTTP probes and store ingest), scheduler, detection, daemon (the real binary), crowd (the daemon under many clients), idle (the daemon at rest), fanout (one event to -subscribers email subscribers); bare-client and load are the helper processes of daemon and crowd")
 	checks := fs.Int("checks", 1000, "checks in the scheduler, daemon and crowd runs (idle: default 10)")
 	interval := fs.Duration("interval", 10*time.Second, "check interval in the scheduler, daemon and crowd runs (idle: default 30s)")
 	clients := fs.Int("clients", 256, "crowd and load modes: concurrent clients, each on its own keep-alive connection")
@@ -70,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rate := fs.Float64("rate", 1000, "bare-client mode: requests per second")
 	viaProber := fs.Bool("prober", false, "bare-client mode: use outpost's HTTP prober instead of a bare net/http client")
 	seedDays := fs.Int("seed-days", 0, "daemon mode: start on a store with this many days of history (writes then land in full pages, as on a long-running server)")
+	subscribers := fs.Int("subscribers", 10000, "fanout mode: confirmed subscribers")
 	bare := fs.Bool("bare", true, "daemon mode: also measure a bare net/http client at the same rate (HTTP only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -80,6 +84,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		line, err := benchScheduler(ctx, *checks, *targets, *interval, *duration)
 		if err != nil {
 			fmt.Fprintf(stderr, "outpost-bench: scheduler: %v\n", err)
+			return 1
+		}
+		_ = enc.Encode(line)
+		return 0
+	case "fanout":
+		line, err := benchFanOut(ctx, *subscribers)
+		if err != nil {
+			fmt.Fprintf(stderr, "outpost-bench: fanout: %v\n", err)
 			return 1
 		}
 		_ = enc.Encode(line)
