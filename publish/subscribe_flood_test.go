@@ -2,6 +2,7 @@ package publish
 
 import (
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
@@ -74,5 +75,51 @@ func TestSubscribeThousandSignUpsFromOneClient(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	if grown := int64(ms.HeapAlloc) - int64(before); grown > 8<<20 {
 		t.Errorf("the heap grew by %d KiB over %d sign-ups; it must not grow with refused ones", grown>>10, attempts)
+	}
+}
+
+// TestSubscribeRefusesMoreHostileInput adds what TestSubscribeRefusesHostileInput
+// lacks: a bare LF or CR in the address, an encoded CRLF, a component
+// list repeated up to the body limit, and a CR/LF in a component value.
+func TestSubscribeRefusesMoreHostileInput(t *testing.T) {
+	many := signUpForm("a@example.com")
+	many.Set("scope", "some")
+	for range 1200 {
+		many.Add("component", "web")
+	}
+	for _, tc := range []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"bare LF", signUpForm("a@example.com\nBcc: victim@example.org"), 400, "Enter one email address"},
+		{"bare CR", signUpForm("a@example.com\rBcc: victim@example.org"), 400, "Enter one email address"},
+		{"CRLF in the display name", signUpForm("\"x\r\nBcc: v@example.org\" <a@example.com>"), 400, "Enter one email address"},
+		{"CRLF in a component", signUpForm("a@example.com", "web\r\nBcc: v@example.org"), 400, "There is no component"},
+		{"a component 1,200 times", many, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newSubRig(t, 5)
+			rec := rig.do("POST", "/subscribe", client1, tc.form)
+			if strings.Contains(rec.Body.String(), "\nBcc:") || strings.Contains(rec.Body.String(), "\rBcc:") {
+				t.Errorf("the answer echoes the injected line break:\n%s", rec.Body)
+			}
+			subs, _ := rig.db.Subscribers(nil)
+			if tc.status == 0 { // refused (413) or stored once with the component once
+				if rec.Code == 200 && (len(subs) != 1 || len(subs[0].Components) != 1 || len(rig.mails()) != 1) {
+					t.Errorf("stored %+v and %d mails", subs, len(rig.mails()))
+				} else if rec.Code != 200 && rec.Code != 413 {
+					t.Errorf("%d:\n%s", rec.Code, rec.Body)
+				}
+				return
+			}
+			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("%d, want %d with %q:\n%s", rec.Code, tc.status, tc.want, rec.Body)
+			}
+			if len(subs) != 0 || len(rig.mails()) != 0 {
+				t.Errorf("stored %+v, mailed %d", subs, len(rig.mails()))
+			}
+		})
 	}
 }
