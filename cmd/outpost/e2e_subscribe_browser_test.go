@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"mime/quotedprintable"
@@ -148,6 +149,9 @@ subscriptions: {enabled: true, channel: news, per_client_per_hour: 10}
 	if subs := adminSubscribers(t, base); !slices.Equal(sorted(subs), []string{"ada@example.com", "bo@example.org"}) {
 		t.Fatalf("admin API lists %q after both confirmed", subs)
 	}
+	if got := adminSubscriberComponents(t, base); got["ada@example.com"] != "" || got["bo@example.org"] != "web" {
+		t.Errorf("components chosen in the browser: %q, want all for Ada and web for Bo", got)
+	}
 
 	// An incident on Web, published through the admin API, mails both.
 	down.Store(true)
@@ -273,6 +277,28 @@ func (mb mailBodies) of(t *testing.T, m *mail.Message) string {
 	}
 	mb[m] = string(b)
 	return string(b)
+}
+
+// adminSubscriberComponents maps each subscriber to its components (""
+// for all), from `outpost subscribers export` through the admin API.
+func adminSubscriberComponents(t *testing.T, server string) map[string]string {
+	t.Helper()
+	var out, errOut strings.Builder
+	env := func(k string) string {
+		return map[string]string{"OUTPOST_SERVER": server, "OUTPOST_TOKEN": e2eToken}[k]
+	}
+	if code := cmdSubscribers(t.Context(), []string{"export"}, env, &out, &errOut); code != exitOK {
+		t.Fatalf("subscribers export: %d %s", code, errOut.String())
+	}
+	rows, err := csv.NewReader(strings.NewReader(out.String())).ReadAll()
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("subscribers export: %v\n%s", err, out.String())
+	}
+	got := map[string]string{}
+	for _, r := range rows[1:] {
+		got[r[1]] = r[2]
+	}
+	return got
 }
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
