@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/outpost-status/outpost/store"
+	"github.com/outpost-status/outpost/text"
 )
 
 // handleSubscribeForm shows the sign-up form.
@@ -37,7 +38,7 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status, ok := parseForm(r); !ok {
-		fail(status, p.S.TooLarge)
+		fail(status, formError(status, p.S))
 		return
 	}
 	raw := r.PostForm.Get("email")
@@ -138,7 +139,7 @@ func (s *Server) renderManage(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) handleManagePost(w http.ResponseWriter, r *http.Request) {
 	status, ok := parseForm(r)
 	if !ok {
-		s.badRequest(w, r, status, localeFor(s.opts.Page.Language).Subscribe.TooLarge)
+		s.badRequest(w, r, status, formError(status, &localeFor(s.opts.Page.Language).Subscribe))
 		return
 	}
 	sub, ok := s.lookup(w, r, store.PurposeManage)
@@ -191,7 +192,7 @@ func (s *Server) handleUnsubscribeForm(w http.ResponseWriter, r *http.Request) {
 // subscriber is deleted with nothing kept but an audit entry of its id.
 func (s *Server) handleUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	if status, ok := parseForm(r); !ok {
-		s.badRequest(w, r, status, localeFor(s.opts.Page.Language).Subscribe.TooLarge)
+		s.badRequest(w, r, status, formError(status, &localeFor(s.opts.Page.Language).Subscribe))
 		return
 	}
 	sub, ok := s.lookup(w, r, store.PurposeUnsubscribe)
@@ -235,6 +236,15 @@ func parseForm(r *http.Request) (int, bool) {
 		return http.StatusBadRequest, false
 	}
 	return 0, true
+}
+
+// formError says what was wrong with a form parseForm refused: too
+// large (413) or not readable as a form (400, a bad encoding).
+func formError(status int, s *text.Subscribe) string {
+	if status == http.StatusRequestEntityTooLarge {
+		return s.TooLarge
+	}
+	return s.BadForm
 }
 
 // formComponents returns the ticked component ids (deduplicated) and

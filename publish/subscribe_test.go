@@ -249,7 +249,7 @@ func TestSubscribeRefusesHostileInput(t *testing.T) {
 		{"unknown component", signUpForm("a@example.com", "web", "<script>"), "", nil, 400, "There is no component &#34;&lt;script&gt;&#34;"},
 		{"huge body", nil, "email=a%40example.com&consent=yes&x=" + strings.Repeat("y", 20<<10), nil, 413, "The form was too large"},
 		{"foreign origin", signUpForm("a@example.com"), "", []string{"Origin", "https://evil.example"}, 403, "sent from another site"},
-		{"bad encoding", nil, "email=%zz", nil, 400, "The form was too large"},
+		{"bad encoding", nil, "email=%zz", nil, 400, "The form could not be read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rig := newSubRig(t, 5)

@@ -322,6 +322,7 @@ var de = Table{
 		NeedOne:      "Wählen Sie mindestens eine Komponente oder alle Komponenten.",
 		BadComponent: "Es gibt keine Komponente %q. Wählen Sie aus der Liste.",
 		TooLarge:     "Das Formular war zu groß. Senden Sie es erneut von dieser Seite.",
+		BadForm:      "Das Formular konnte nicht gelesen werden. Senden Sie es erneut von dieser Seite.",
 		TooMany:      "Zu viele Anmeldungen aus Ihrem Netz (höchstens %d pro Stunde). Versuchen Sie es später erneut.",
 		BadOrigin:    "Das Formular wurde von einer anderen Website gesendet. Füllen Sie es auf dieser Seite aus.",
 		Unavailable:  "Ihre Anfrage konnte gerade nicht gespeichert werden. Versuchen Sie es in ein paar Minuten erneut.",

@@ -322,6 +322,7 @@ var en = Table{
 		NeedOne:      "Choose at least one component, or all components.",
 		BadComponent: "There is no component %q. Choose from the list.",
 		TooLarge:     "The form was too large. Send it again from this page.",
+		BadForm:      "The form could not be read. Send it again from this page.",
 		TooMany:      "Too many sign-ups from your network (at most %d an hour). Try again later.",
 		BadOrigin:    "The form was sent from another site. Fill it in on this page.",
 		Unavailable:  "Your request could not be saved just now. Try again in a few minutes.",

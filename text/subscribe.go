@@ -36,6 +36,7 @@ type Subscribe struct {
 	NeedOne      string // "some" without a component
 	BadComponent string // %q component id
 	TooLarge     string // body over the limit
+	BadForm      string // a body that is not a form (bad encoding)
 	TooMany      string // rate limit; %d sign-ups per hour
 	BadOrigin    string // a form sent from another site
 	Unavailable  string // the store failed

@@ -322,6 +322,7 @@ var sv = Table{
 		NeedOne:      "Välj minst en komponent, eller alla komponenter.",
 		BadComponent: "Det finns ingen komponent %q. Välj i listan.",
 		TooLarge:     "Formuläret var för stort. Skicka det igen från den här sidan.",
+		BadForm:      "Formuläret kunde inte läsas. Skicka det igen från den här sidan.",
 		TooMany:      "För många anmälningar från ditt nät (högst %d i timmen). Försök igen senare.",
 		BadOrigin:    "Formuläret skickades från en annan webbplats. Fyll i det på den här sidan.",
 		Unavailable:  "Din begäran kunde inte sparas just nu. Försök igen om några minuter.",
