@@ -61,10 +61,11 @@ func decodeNotification(body []byte) (notification, error) {
 	if len(body) == 0 {
 		return notification{}, errors.New("empty body; send Alertmanager's webhook JSON")
 	}
-	if d := jsonDepth(body); d > maxJSONDepth {
+	depth, objects := jsonShape(body)
+	if depth > maxJSONDepth {
 		return notification{}, fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
 	}
-	if n := countAlertObjects(body); n > maxAlertsPerRequest*4 {
+	if objects > maxAlertsPerRequest*4 {
 		// A cheap bound before allocating: each alert holds at least
 		// labels and annotations objects.
 		return notification{}, fmt.Errorf("%w: more than %d alerts in one notification; set max_alerts in the webhook_config", errTooMany, maxAlertsPerRequest)
@@ -129,10 +130,11 @@ func checkMap(what string, m map[string]string, maxValue int) error {
 	return nil
 }
 
-// jsonDepth returns the deepest nesting of objects and arrays in b,
-// outside strings; it stops counting past maxJSONDepth.
-func jsonDepth(b []byte) int {
-	depth, deepest, inString, escaped := 0, 0, false, false
+// jsonShape returns the deepest nesting of objects and arrays in b and
+// the number of objects, both outside strings, in one pass; it stops once
+// the nesting passes maxJSONDepth (the body is refused then anyway).
+func jsonShape(b []byte) (deepest, objects int) {
+	depth, inString, escaped := 0, false, false
 	for _, c := range b {
 		switch {
 		case inString && escaped:
@@ -145,40 +147,21 @@ func jsonDepth(b []byte) int {
 		case c == '"':
 			inString = true
 		case c == '{' || c == '[':
+			if c == '{' {
+				objects++
+			}
 			depth++
 			if depth > deepest {
 				deepest = depth
 				if deepest > maxJSONDepth {
-					return deepest
+					return deepest, objects
 				}
 			}
 		case c == '}' || c == ']':
 			depth--
 		}
 	}
-	return deepest
-}
-
-// countAlertObjects counts the objects in b outside strings: an upper
-// bound on alerts times the objects each holds.
-func countAlertObjects(b []byte) int {
-	n, inString, escaped := 0, false, false
-	for _, c := range b {
-		switch {
-		case inString && escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case inString && c == '"':
-			inString = false
-		case inString:
-		case c == '"':
-			inString = true
-		case c == '{':
-			n++
-		}
-	}
-	return n
+	return deepest, objects
 }
 
 // clip shortens s for an error message.
