@@ -48,41 +48,47 @@ func (c *console) publishIncident(w http.ResponseWriter, r *http.Request, s *ses
 // postUpdate is POST /admin/incidents/{id}/updates: status and text of a
 // new public update.
 func (c *console) postUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	inc, ok := c.loadIncident(w, r, s)
-	if !ok {
-		return
-	}
-	f := parseIncidentForm(r.PostForm)
-	f.Kind, f.Draft, f.HasStatus = formUpdate, false, true
-	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, true); len(problems) > 0 {
-		c.again(w, r, s, http.StatusBadRequest, inc, f, problems)
-		return
-	}
-	if _, err := c.api.opts.Incidents.AddUpdate(inc.ID, f.Status, f.Body, s.Actor()); err != nil {
-		c.refused(w, r, s, inc.ID, f, err)
-		return
-	}
-	redirect(w, r, incidentPath(inc.ID), "updated")
+	c.textAction(w, r, s, formUpdate, "updated", func(id uint64, f incidentForm) error {
+		_, err := c.api.opts.Incidents.AddUpdate(id, f.Status, f.Body, s.Actor())
+		return err
+	})
 }
 
 // resolveIncident is POST /admin/incidents/{id}/resolve with the text of
 // the resolution (the engine's proposal when empty).
 func (c *console) resolveIncident(w http.ResponseWriter, r *http.Request, s *session) {
+	c.textAction(w, r, s, formResolve, "resolved", func(id uint64, f incidentForm) error {
+		_, err := c.api.opts.Incidents.ResolveIncident(id, f.Body, s.Actor())
+		return err
+	})
+}
+
+// textAction runs op with the update or resolution form (kind) of the
+// incident's page: an update needs its status and text, a resolution may
+// leave the text empty. done names the confirmation after the redirect.
+func (c *console) textAction(w http.ResponseWriter, r *http.Request, s *session, kind, done string,
+	op func(id uint64, f incidentForm) error) {
+	isUpdate := kind == formUpdate
 	inc, ok := c.loadIncident(w, r, s)
 	if !ok {
 		return
 	}
 	f := parseIncidentForm(r.PostForm)
-	f.Kind, f.Draft, f.HasBody = formResolve, false, true
-	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, false); len(problems) > 0 {
+	f.Kind, f.Draft = kind, false
+	if isUpdate {
+		f.HasStatus = true
+	} else {
+		f.HasBody = true
+	}
+	if problems := f.check(&c.t.Console.IncidentPage, c.knownComponents(), false, isUpdate); len(problems) > 0 {
 		c.again(w, r, s, http.StatusBadRequest, inc, f, problems)
 		return
 	}
-	if _, err := c.api.opts.Incidents.ResolveIncident(inc.ID, f.Body, s.Actor()); err != nil {
+	if err := op(inc.ID, f); err != nil {
 		c.refused(w, r, s, inc.ID, f, err)
 		return
 	}
-	redirect(w, r, incidentPath(inc.ID), "resolved")
+	redirect(w, r, incidentPath(inc.ID), done)
 }
 
 // discardIncident is POST /admin/incidents/{id}/discard.
