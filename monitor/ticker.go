@@ -37,23 +37,28 @@ func (m *Monitor) tickLoop(ctx context.Context) {
 	timer := m.opts.Clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		select { // the plan below covers every change made so far
+		case <-m.rearm:
+		default:
+		}
 		wait, due := m.plan()
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
 		case <-m.rearm:
-			continue
+			if m.read().mono < due {
+				continue // the deadline moved before it came: plan again
+			}
+			// It came as the wake-up did (select picks either): tick for it
+			// now, since the next plan ignores a deadline already past and
+			// Reset drops the timer's value.
 		case <-timer.C():
 		}
 		now := m.read()
 		m.tick(now, now.mono-due)
 		// Push checks heard from too late (push.go).
 		m.pushDeadlines(ctx, now.wall)
-		select { // the tick's own changes are planned for below
-		case <-m.rearm:
-		default:
-		}
 	}
 }
 
