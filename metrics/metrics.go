@@ -166,6 +166,7 @@ var (
 	descStoreFails   = prometheus.NewDesc("outpost_store_write_errors_total", "Failed database flushes (retried).", nil, nil)
 	descStoreDropped = prometheus.NewDesc("outpost_store_results_dropped_total", "Results dropped because writes failed for too long.", nil, nil)
 	descStorePending = prometheus.NewDesc("outpost_store_pending_results", "Results waiting to be written.", nil, nil)
+	descStoreLogged  = prometheus.NewDesc("outpost_store_logged_results", "Results in the result log (safe from a kill), waiting for their commit within 30 s.", nil, nil)
 	descStoreSize    = prometheus.NewDesc("outpost_store_file_size_bytes", "Size of outpost.db.", nil, nil)
 )
 
@@ -175,7 +176,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descStoreWritten, descStoreFails, descStoreDropped, descStorePending, descStoreSize} {
+	for _, d := range []*prometheus.Desc{descStoreWritten, descStoreFails, descStoreDropped, descStorePending, descStoreLogged, descStoreSize} {
 		ch <- d
 	}
 }
@@ -185,7 +186,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descStoreWritten, prometheus.CounterValue, float64(st.Written))
 	ch <- prometheus.MustNewConstMetric(descStoreFails, prometheus.CounterValue, float64(st.Failures))
 	ch <- prometheus.MustNewConstMetric(descStoreDropped, prometheus.CounterValue, float64(st.Dropped))
-	ch <- prometheus.MustNewConstMetric(descStorePending, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(descStorePending, prometheus.GaugeValue, float64(uint64(st.Pending)-min(st.Logged, uint64(st.Pending))))
+	ch <- prometheus.MustNewConstMetric(descStoreLogged, prometheus.GaugeValue, float64(st.Logged))
 	if size, err := c.size(); err == nil {
 		ch <- prometheus.MustNewConstMetric(descStoreSize, prometheus.GaugeValue, float64(size))
 	} else {

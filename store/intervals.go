@@ -161,28 +161,22 @@ func validTransition(t Transition) error {
 // back). Closing an interval adds its time to the daily rollups. A failed
 // call changes nothing, and retrying it later is safe.
 func (db *DB) RecordTransitions(ts []Transition) error {
-	for _, t := range ts {
-		if err := validTransition(t); err != nil {
-			return fmt.Errorf("store: record transitions: %w", err)
-		}
-	}
+	return db.WriteBatch(Batch{Transitions: ts})
+}
+
+// recordTransitionsTx is RecordTransitions inside tx; ts are valid.
+func (db *DB) recordTransitionsTx(tx *bolt.Tx, ts []Transition) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketIntervals)
-		if root == nil {
-			return fmt.Errorf("%w intervals", ErrCorrupt)
+	root := tx.Bucket(bucketIntervals)
+	if root == nil {
+		return fmt.Errorf("%w intervals", ErrCorrupt)
+	}
+	for _, t := range ts {
+		if err := applyTransition(tx, root, t, db.loc); err != nil {
+			return fmt.Errorf("%s: %w", t.Subject, err)
 		}
-		for _, t := range ts {
-			if err := applyTransition(tx, root, t, db.loc); err != nil {
-				return fmt.Errorf("%s: %w", t.Subject, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: record %d transitions: %w", len(ts), err)
 	}
 	return nil
 }

@@ -122,48 +122,42 @@ func readString(rd *bytes.Reader) (string, error) {
 // run for a while cost a third of the daemon's CPU and wrote ~100 times
 // the data.
 func (db *DB) WriteResults(rs []Result) error {
+	return db.WriteBatch(Batch{Results: rs})
+}
+
+// writeResultsTx is WriteResults inside tx; rs are valid.
+func (db *DB) writeResultsTx(tx *bolt.Tx, rs []Result) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	for _, r := range rs {
-		if !validResult(r) {
-			return fmt.Errorf("store: write %d results: %w: check %q at %s", len(rs), ErrInvalid, r.Check, r.Time)
-		}
+	b := tx.Bucket(bucketResultsByTime)
+	if b == nil {
+		return fmt.Errorf("%w %s", ErrCorrupt, bucketResultsByTime)
 	}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketResultsByTime)
-		if b == nil {
-			return fmt.Errorf("%w %s", ErrCorrupt, bucketResultsByTime)
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b Result) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
 		}
-		sorted := slices.Clone(rs)
-		slices.SortStableFunc(sorted, func(a, b Result) int {
-			if c := a.Time.Compare(b.Time); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Check, b.Check)
-		})
-		if err := putResults(b, sorted); err != nil {
-			return err
-		}
-		// In time order, so each check's days come in order too.
-		days := map[string]*probeDays{}
-		for _, r := range sorted {
-			d := days[r.Check]
-			if d == nil {
-				d = &probeDays{loc: db.loc}
-				days[r.Check] = d
-			}
-			d.add(r)
-		}
-		for _, check := range slices.Sorted(maps.Keys(days)) {
-			if err := days[check].apply(tx, CheckSubject(check).bucket()); err != nil {
-				return fmt.Errorf("check %q: %w", check, err)
-			}
-		}
-		return nil
+		return strings.Compare(a.Check, b.Check)
 	})
-	if err != nil {
-		return fmt.Errorf("store: write %d results: %w", len(rs), err)
+	if err := putResults(b, sorted); err != nil {
+		return err
+	}
+	// In time order, so each check's days come in order too.
+	days := map[string]*probeDays{}
+	for _, r := range sorted {
+		d := days[r.Check]
+		if d == nil {
+			d = &probeDays{loc: db.loc}
+			days[r.Check] = d
+		}
+		d.add(r)
+	}
+	for _, check := range slices.Sorted(maps.Keys(days)) {
+		if err := days[check].apply(tx, CheckSubject(check).bucket()); err != nil {
+			return fmt.Errorf("check %q: %w", check, err)
+		}
 	}
 	return nil
 }

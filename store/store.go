@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,7 +83,17 @@ type DB struct {
 	// incidentWrites counts write transactions on incidents (see
 	// IncidentsVersion).
 	incidentWrites atomic.Uint64
+	// log holds quiet results between commits (resultlog.go); nil when
+	// read-only.
+	log   *resultLog
+	logMu sync.Mutex
+	// replayed is how many results Open committed from the log.
+	replayed int
 }
+
+// Replayed is how many results Open found in the result log and
+// committed: those of a process that was killed or lost its power.
+func (db *DB) Replayed() int { return db.replayed }
 
 // IncidentsVersion changes whenever incidents may have changed (created or
 // edited), so that a reader can keep what it derived from them
@@ -116,6 +127,9 @@ func Open(path string, o Options) (*DB, error) {
 		err = b.Update(func(tx *bolt.Tx) error { return initSchema(tx, path, o.Location) })
 		if err == nil {
 			err = db.moveResults(moveResultsPerTx)
+		}
+		if err == nil {
+			db.log, db.replayed, err = openResultLog(b, path, db.writeBatchTx)
 		}
 	}
 	if err != nil {
@@ -215,6 +229,9 @@ func (db *DB) Location() *time.Location { return db.loc }
 
 // Close closes the database file.
 func (db *DB) Close() error {
+	if db.log != nil {
+		_ = db.log.close() // written with write(2) only: nothing left to flush
+	}
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", db.path, err)
 	}
@@ -230,13 +247,7 @@ func (db *DB) Size() (int64, error) {
 
 // Heartbeat records that the monitor was alive at t.
 func (db *DB) Heartbeat(t time.Time) error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyHeartbeat, encodeHeartbeat(t))
-	})
-	if err != nil {
-		return fmt.Errorf("store: heartbeat: %w", err)
-	}
-	return nil
+	return db.WriteBatch(Batch{Heartbeat: t})
 }
 
 // LastHeartbeat returns the time of the last Heartbeat, zero if never.

@@ -369,7 +369,7 @@ func TestHeartbeatGoesWithTheNextBatch(t *testing.T) {
 	if got, err := db.LastHeartbeat(); err != nil || !got.Equal(second) {
 		t.Errorf("after the flush the stored heartbeat is %v (%v), want %v", got, err, second)
 	}
-	if w.queued() {
+	if w.unwritten() || !w.commitDue().IsZero() {
 		t.Error("something is still queued after the flush")
 	}
 }
