@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/outpost-status/outpost/probe"
 	"github.com/outpost-status/outpost/store"
 )
 
@@ -94,5 +95,54 @@ func TestTickLoopRunsIncidentTimersOnTime(t *testing.T) {
 	h.clock.waitArmed(t, updated+60*time.Minute)
 	if got, want := h.only().RemindedAt, t0.Add(updated+30*time.Minute); !got.Equal(want) {
 		t.Errorf("reminded at %s, want %s (remind_after after the update)", got, want)
+	}
+}
+
+// While probes are stored, a result carries the heartbeat (with a
+// buffered store, in the same transaction) and has the tick loop plan
+// from it: an idle daemon does not wake, nor commit, for a heartbeat of
+// its own. Without stored results the tick writes it, as before.
+func TestStoredResultsCarryTheHeartbeat(t *testing.T) {
+	h := newHarness(t, testSpec("en", false))
+	h.m.opts.TickInterval = 30 * time.Second
+	var stored int
+	h.m.opts.Sink = sinkFunc(func(store.Result) { stored++ })
+	t0 := h.clock.Now()
+	for range 6 { // t0 .. t0+15s
+		h.probe("web/home", probe.Up, 3*time.Second)
+	}
+	if got := h.hist.heartbeat; !got.Equal(t0.Add(15 * time.Second)) {
+		t.Errorf("heartbeat at %s, want with the result at t0+15s (half a TickInterval)", got.Sub(t0))
+	}
+	select {
+	case <-h.m.rearm:
+	default:
+		t.Error("a result's heartbeat did not wake the tick loop to plan again")
+	}
+	if got := h.m.untilNext(h.m.read()); got != 27*time.Second {
+		t.Errorf("after it the tick loop sleeps %s, want 27s (30s from that heartbeat)", got)
+	}
+	for range 5 { // t0+18s .. t0+30s
+		h.probe("web/home", probe.Up, 3*time.Second)
+	}
+	if got := h.hist.heartbeat; !got.Equal(t0.Add(30 * time.Second)) {
+		t.Errorf("heartbeat at %s, want t0+30s", got.Sub(t0))
+	}
+	if stored != 11 {
+		t.Errorf("stored %d results, want 11", stored)
+	}
+
+	// No sink, no heartbeat with results: the tick writes it.
+	h.m.opts.Sink = nil
+	beat := h.hist.heartbeat
+	for range 10 {
+		h.probe("web/home", probe.Up, 3*time.Second)
+	}
+	if !h.hist.heartbeat.Equal(beat) {
+		t.Errorf("results not stored moved the heartbeat to %s", h.hist.heartbeat.Sub(t0))
+	}
+	h.wait(0)
+	if got := h.hist.heartbeat; !got.Equal(h.clock.Now()) {
+		t.Errorf("the tick wrote no heartbeat: last at %s, now %s", got.Sub(t0), h.clock.Now().Sub(t0))
 	}
 }

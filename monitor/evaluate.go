@@ -100,6 +100,7 @@ func (m *Monitor) accept(c Check, r probe.Result) (probe.Result, bool) {
 		m.opts.Observer.ObserveProbe(c, r)
 	}
 	if m.opts.Sink != nil {
+		m.beatWithResult()
 		m.opts.Sink.Add(StoreResult(c.Key, r))
 	}
 	return r, counts

@@ -63,6 +63,8 @@ type Options struct {
 	// (kill -9, power loss) leaves up to that much time counted as the
 	// last known state instead of unknown; a heartbeat is a bbolt write
 	// with fsync, which at 5 s apart was most of an idle monitor's cost.
+	// While results are stored the heartbeat goes with them, every half
+	// TickInterval (beatWithResult), and the tick does not wake for it.
 	TickInterval time.Duration
 	// Locations has other locations confirm a check's change to and from
 	// down (SPEC §17, confirm.go); zero: this location decides alone.
@@ -100,7 +102,7 @@ type Monitor struct {
 	self      *selfChecker
 	lastErr   string
 	seen      reading       // the last look at the clocks (checkClock)
-	beat      time.Duration // monotonic reading of the last heartbeat
+	beat      atomic.Int64  // monotonic reading of the last heartbeat (a time.Duration)
 	tickSoon  atomic.Bool   // tick at once (tickNow)
 	rearm     chan struct{} // wakes the tick loop to plan again (replan)
 	sampler   *schedSampler // the default Delays, run by Run; nil if injected
@@ -265,7 +267,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) start() error {
 	m.evalMu.Lock()
 	m.seen = m.read()
-	m.beat = m.seen.mono
+	m.beat.Store(int64(m.seen.mono))
 	now := m.seen.wall
 	m.evalMu.Unlock()
 	if h := m.opts.History; h != nil {

@@ -9,8 +9,17 @@ import (
 
 const (
 	// samplePeriod is how often the sampler measures while probes are in
-	// flight. Probes shorter than this (most of them) cost it nothing.
+	// flight and the monitor has recently waited for a CPU.
 	samplePeriod = 25 * time.Millisecond
+	// calmPeriod is how often it measures while no wait was seen for
+	// calmAfter. Probes of targets on the Internet take 20-500 ms: at
+	// samplePeriod an idle monitor with ten of them paid up to twenty
+	// samples (0.4 ms of CPU each) for every probe. The first sample of a
+	// starvation comes up to calmPeriod late and measures the wait it
+	// finds; at worst that much of a wait is missed, well below any
+	// degraded_latency or timeout it is meant to excuse.
+	calmPeriod = 250 * time.Millisecond
+	calmAfter  = 10 * time.Second
 	// sampleFloor: a shorter wait is the cost of any wake-up, not
 	// starvation, and is not kept.
 	sampleFloor = time.Millisecond
@@ -24,7 +33,7 @@ const (
 // the network's own time: the reply may have been in the socket for
 // seconds while the probe's goroutine waited to run.
 //
-// While probes are in flight, every samplePeriod it writes a byte into a
+// While probes are in flight, every sample period it writes a byte into a
 // pipe and notes when; a goroutine parked on the pipe's other end notes
 // when it gets to read it. The reader is woken by the netpoller and queued
 // for a CPU exactly as a probe reading its reply is, so each gap between
@@ -45,13 +54,14 @@ const (
 //     several. Reading it costs 1.9 µs, twice per probe.
 //
 // The pipe sampler's sums were 1.2-3.7 s for those probes (54-100% of the
-// inflation). It costs nothing while no probe is in flight: a probe shorter
-// than samplePeriod (most, on an idle monitor) stops the timer before it
-// fires, and 20 probes a minute cost the same with or without it. While
-// probes are in flight it costs a write, a read and two wake-ups per
-// samplePeriod: 0.4 ms of CPU per sample in an otherwise idle process on
-// this machine (where a bare timer's wake-up costs 0.23 ms), less in a
-// busy one, whose threads are awake anyway.
+// inflation). It costs nothing while no probe is in flight. While probes
+// are in flight it costs a write, a read and two wake-ups per sample: 0.4
+// ms of CPU in an otherwise idle process on this machine (where a bare
+// timer's wake-up costs 0.23 ms), less in a busy one, whose threads are
+// awake anyway. So it samples every calmPeriod until it sees a wait, and
+// every samplePeriod from then until calmAfter passes without one: a
+// calm monitor's probes, shorter than calmPeriod, stop the timer before
+// it fires.
 //
 // It measures the real scheduler with the real clock, on purpose: a fake
 // clock cannot be starved. Tests of the monitor inject a DelayEstimator.
@@ -85,7 +95,7 @@ func (s *schedSampler) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.w, s.done = w, make(chan struct{})
-	s.timer = time.AfterFunc(samplePeriod, s.send)
+	s.timer = time.AfterFunc(s.periodLocked(), s.send)
 	if s.inflight == 0 {
 		s.timer.Stop()
 	}
@@ -113,9 +123,22 @@ func (s *schedSampler) ProbeStarted() {
 	s.mu.Lock()
 	s.inflight++
 	if s.inflight == 1 && s.w != nil {
-		s.timer.Reset(samplePeriod)
+		s.timer.Reset(s.periodLocked())
 	}
 	s.mu.Unlock()
+}
+
+// periodLocked is the time to the next sample: samplePeriod while the
+// monitor waits or waited for a CPU within calmAfter, else calmPeriod.
+// The caller holds mu.
+func (s *schedSampler) periodLocked() time.Duration {
+	if s.pending {
+		return samplePeriod
+	}
+	if s.n > 0 && time.Since(s.origin)-s.waits[(s.n-1)%sampleRing].to < calmAfter {
+		return samplePeriod
+	}
+	return calmPeriod
 }
 
 // ProbeEnded implements DelayEstimator.
@@ -136,7 +159,7 @@ func (s *schedSampler) send() {
 		s.mu.Unlock()
 		return
 	}
-	s.timer.Reset(samplePeriod)
+	s.timer.Reset(s.periodLocked())
 	if s.pending {
 		s.mu.Unlock()
 		return

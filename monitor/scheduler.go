@@ -14,11 +14,25 @@ import (
 // decides what is due, a fixed pool of workers probes. Deadlines advance by
 // whole intervals from the first one, so schedules do not drift; a check
 // whose last probe failed is retried after its retry interval instead.
+//
+// A worker puts its check's next deadline into the heap itself and wakes
+// the deciding goroutine only when that deadline comes before the one it
+// sleeps for, or when it waits for a free worker. Sending every completion
+// to it woke it (and, on an idle daemon, a second thread) once per probe
+// for nothing: the next deadline of a check just probed is almost never
+// the first.
 type scheduler struct {
-	m         *Monitor
-	clock     Clock
+	m     *Monitor
+	clock Clock
+
+	mu        sync.Mutex // guards the rest
 	queue     dueQueue
 	scheduled map[string]bool // keys in the queue or in flight
+	inflight  int
+	// sleepsUntil is the deadline the deciding goroutine sleeps for; zero
+	// while it is awake or waits for a free worker.
+	sleepsUntil time.Time
+	poke        chan struct{} // wakes the deciding goroutine to plan again
 }
 
 type dueEntry struct {
@@ -48,7 +62,7 @@ const dispatchSlack = 10 * time.Millisecond
 func slackFor(period time.Duration) time.Duration { return min(dispatchSlack, period/100) }
 
 func newScheduler(m *Monitor, clock Clock) *scheduler {
-	return &scheduler{m: m, clock: clock, scheduled: map[string]bool{}}
+	return &scheduler{m: m, clock: clock, scheduled: map[string]bool{}, poke: make(chan struct{}, 1)}
 }
 
 // startOffset spreads checks over the first 90% of their interval,
@@ -77,6 +91,7 @@ func (m *Monitor) checkFor(key string) (Check, bool) {
 }
 
 // addNew schedules checks that are not scheduled yet (start-up, reload).
+// The caller holds s.mu.
 func (s *scheduler) addNew(now time.Time) {
 	for _, c := range s.m.Snapshot() {
 		if !s.scheduled[c.Key] && !c.Pushed() { // push checks wait for pushes (push.go)
@@ -89,60 +104,84 @@ func (s *scheduler) addNew(now time.Time) {
 func (s *scheduler) run(ctx context.Context) error {
 	workers := s.m.opts.Concurrency
 	jobs := make(chan dueEntry, workers)
-	done := make(chan completion, workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for e := range jobs {
 				c, ok := s.m.checkFor(e.key)
 				if !ok {
-					done <- completion{entry: e}
+					s.complete(completion{entry: e}, workers)
 					continue
 				}
 				r := s.m.probeOnce(ctx, c)
-				done <- completion{entry: e, check: c, passed: r.Outcome.Passed(), ran: true}
+				s.complete(completion{entry: e, check: c, passed: r.Outcome.Passed(), ran: true}, workers)
 			}
 		})
 	}
 	timer := s.clock.NewTimer(time.Hour)
 	defer timer.Stop()
+	s.mu.Lock()
 	s.addNew(s.clock.Now())
-	inflight := 0
+	s.mu.Unlock()
 	for {
 		now := s.clock.Now()
-		for inflight < workers {
+		s.mu.Lock()
+		var start []dueEntry
+		for s.inflight < workers {
 			e, ok := s.popDue(now)
 			if !ok {
 				break
 			}
+			s.inflight++
+			start = append(start, e)
+		}
+		wait := time.Hour
+		s.sleepsUntil = time.Time{} // waits for a worker: every completion wakes it
+		if s.inflight < workers {
+			wait = s.untilDue(now)
+			s.sleepsUntil = now.Add(wait)
+		}
+		s.mu.Unlock()
+		for _, e := range start {
 			if o := s.m.opts.Observer; o != nil {
 				o.ObserveSchedulerLag(max(now.Sub(e.due), 0))
 			}
-			inflight++
-			jobs <- e
-		}
-		wait := time.Hour
-		if inflight < workers {
-			wait = s.untilDue(now)
+			jobs <- e // never blocks: at most workers are in flight
 		}
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			close(jobs)
-			go func() { wg.Wait(); close(done) }()
-			for range done { // drain probes in flight; their results are recorded
-			}
+			wg.Wait() // probes in flight finish; their results are recorded
 			return nil
-		case c := <-done:
-			inflight--
-			if next, ok := s.next(c); ok {
-				heap.Push(&s.queue, next)
-			} else {
-				delete(s.scheduled, c.entry.key)
-			}
+		case <-s.poke:
 		case <-s.m.reloaded:
+			s.mu.Lock()
 			s.addNew(s.clock.Now())
+			s.mu.Unlock()
 		case <-timer.C():
+		}
+	}
+}
+
+// complete files a finished probe: its check's next deadline goes into
+// the heap, and the deciding goroutine is woken only if it must plan
+// again (see scheduler).
+func (s *scheduler) complete(c completion, workers int) {
+	s.mu.Lock()
+	s.inflight--
+	wake := s.inflight == workers-1 && s.sleepsUntil.IsZero() // it waits for a free worker
+	if next, ok := s.next(c); ok {
+		heap.Push(&s.queue, next)
+		wake = wake || s.sleepsUntil.IsZero() || next.due.Before(s.sleepsUntil)
+	} else {
+		delete(s.scheduled, c.entry.key)
+	}
+	s.mu.Unlock()
+	if wake {
+		select {
+		case s.poke <- struct{}{}:
+		default:
 		}
 	}
 }

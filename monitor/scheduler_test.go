@@ -151,3 +151,52 @@ func TestSchedulerBatchesDeadlinesWithinSlack(t *testing.T) {
 		t.Errorf("slackFor(20ms) = %s", got)
 	}
 }
+
+// A finished probe files its check's next deadline itself; the deciding
+// goroutine is woken only when that deadline comes before the one it
+// sleeps for, or when it waits for a free worker.
+func TestCompletionWakesTheSchedulerOnlyWhenItMust(t *testing.T) {
+	target, _ := probe.ParseTarget("tcp://127.0.0.1:1")
+	checks := []Check{{Key: "c/a", ID: "a", Component: "c", Target: target, Interval: 30 * time.Second,
+		Timeout: time.Second, RetryInterval: 5 * time.Second, Thresholds: Thresholds{FailAfter: 3, RecoverAfter: 2}}}
+	clock := &fakeClock{now: time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)}
+	m := New(specOf(checks...), Options{Clock: clock})
+	s := newScheduler(m, clock)
+	const workers = 4
+	now := clock.Now()
+	poked := func() bool {
+		select {
+		case <-s.poke:
+			return true
+		default:
+			return false
+		}
+	}
+	entry := dueEntry{due: now, key: "c/a", slack: slackFor(30 * time.Second)}
+
+	s.inflight, s.sleepsUntil = 1, now.Add(3*time.Second) // another check is due in 3 s
+	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true}, workers)
+	if poked() {
+		t.Error("a next deadline 30 s away woke the scheduler sleeping for one 3 s away")
+	}
+	if s.queue.Len() != 1 || !s.queue[0].due.Equal(now.Add(30*time.Second)) {
+		t.Errorf("queue %+v, want the next deadline in 30 s", s.queue)
+	}
+
+	heap.Pop(&s.queue)
+	s.inflight, s.sleepsUntil = 1, now.Add(10*time.Second)
+	s.complete(completion{entry: entry, check: checks[0], passed: false, ran: true}, workers)
+	if !poked() {
+		t.Error("a retry due in 5 s did not wake the scheduler sleeping for 10 s")
+	}
+
+	heap.Pop(&s.queue)
+	s.inflight, s.sleepsUntil = workers, time.Time{} // every worker busy
+	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true}, workers)
+	if !poked() {
+		t.Error("a free worker did not wake the scheduler waiting for one")
+	}
+	if s.inflight != workers-1 {
+		t.Errorf("inflight %d, want %d", s.inflight, workers-1)
+	}
+}

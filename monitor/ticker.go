@@ -81,7 +81,7 @@ func (m *Monitor) untilNext(now reading) time.Duration {
 	if m.tickSoon.Load() {
 		return 0
 	}
-	wait := m.opts.TickInterval - (now.mono - m.beat)
+	wait := m.opts.TickInterval - (now.mono - time.Duration(m.beat.Load()))
 	consider := func(t time.Time) {
 		if t.After(now.wall) {
 			wait = min(wait, t.Sub(now.wall))
@@ -134,19 +134,38 @@ func (m *Monitor) tick(now reading, late time.Duration) {
 	m.tickSoon.Store(false) // a write after this is seen by this tick or wakes the next
 	m.checkClock(now)
 	m.evaluateAll(now.wall, true)
-	if now.mono-m.beat >= m.opts.TickInterval {
+	if now.mono-time.Duration(m.beat.Load()) >= m.opts.TickInterval {
 		m.heartbeat(now)
 	}
 }
 
 // heartbeat records that the monitor was watching at now: after a crash,
-// the time since the last heartbeat counts as unknown. The caller holds
-// evalMu.
+// the time since the last heartbeat counts as unknown.
 func (m *Monitor) heartbeat(now reading) {
-	m.beat = now.mono
+	m.beat.Store(int64(now.mono))
 	if h := m.opts.History; h != nil {
 		m.logErr("heartbeat", h.Heartbeat(now.wall))
 	}
+}
+
+// beatWithResult queues a heartbeat just before a result is stored, when
+// the last is more than half a TickInterval old, and has the tick loop
+// plan again from it. With a buffered store (store.BufferedHistory) both
+// go into the same transaction, and while probes run the tick never has
+// to wake for a heartbeat of its own: on an idle daemon that was two
+// wake-ups and two commits a minute that did nothing else.
+func (m *Monitor) beatWithResult() {
+	last := time.Duration(m.beat.Load())
+	now := m.read()
+	if now.mono-last < m.opts.TickInterval/2 || !m.beat.CompareAndSwap(int64(last), int64(now.mono)) {
+		return
+	}
+	if h := m.opts.History; h != nil {
+		m.evalMu.Lock() // for logErr
+		m.logErr("heartbeat", h.Heartbeat(now.wall))
+		m.evalMu.Unlock()
+	}
+	m.replan()
 }
 
 // checkClock compares how far both clocks moved since the last reading and
