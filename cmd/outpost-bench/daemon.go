@@ -33,6 +33,9 @@ type daemonRun struct {
 	// bare also measures a bare net/http client at the same rate (HTTP
 	// checks with ok targets only).
 	bare bool
+	// comparePID, idle mode: another process (another monitor given the
+	// same work, started by hand) measured over the same window.
+	comparePID int
 	// seedDays fills the store with that many days of history first (one
 	// result per check every 6 hours, with their daily rollups), so that
 	// writes land in full pages as on a server that has run for a while

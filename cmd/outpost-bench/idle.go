@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"time"
 )
 
@@ -22,31 +23,63 @@ func benchIdle(ctx context.Context, r daemonRun) (map[string]any, error) {
 	if err := sleep(ctx, idleSettle); err != nil {
 		return nil, err
 	}
-	cpu0, arrived0, t0 := procCPU(d.pid), d.farm.arrived.Load(), time.Now()
-	vol0, invol0, _ := procCtxSwitches(d.pid)
+	own, other := startProcUse(d.pid), startProcUse(r.comparePID)
+	arrived0, t0 := d.farm.arrived.Load(), time.Now()
 	if err := sleep(ctx, r.duration); err != nil {
 		return nil, err
 	}
-	cpu, arrived, elapsed := procCPU(d.pid)-cpu0, d.farm.arrived.Load()-arrived0, time.Since(t0).Seconds()
-	vol1, invol1, threads := procCtxSwitches(d.pid)
+	arrived, elapsed := d.farm.arrived.Load()-arrived0, time.Since(t0).Seconds()
 	perMinute := time.Minute.Seconds() / elapsed
+	use := own.since(perMinute)
 	line := map[string]any{
 		"bench": "idle", "checks": r.checks, "interval_seconds": r.interval.Seconds(),
 		"seconds": elapsed, "settle_seconds": idleSettle.Seconds(),
 		"all_checks_probed_after_s": coverage,
 		"probes_arrived":            arrived,
 		"probes_expected":           float64(r.checks) * elapsed / r.interval.Seconds(),
-		// utime+stime count in 10 ms ticks: over a short run a figure
-		// this small is coarse.
-		"cpu_seconds_per_minute":               cpu * perMinute,
-		"voluntary_ctxt_switches_per_minute":   float64(vol1-vol0) * perMinute,
-		"involuntary_ctxt_switches_per_minute": float64(invol1-invol0) * perMinute,
-		"threads":                              threads,
-		"rss_mib":                              float64(procRSS(d.pid)) / (1 << 20),
-		"peak_rss_mib":                         float64(procPeakRSS(d.pid)) / (1 << 20),
-		"rss_anon_mib":                         float64(procStatus(d.pid, "RssAnon:")) / (1 << 20),
+		"peak_rss_mib":              float64(procPeakRSS(d.pid)) / (1 << 20),
+		"rss_anon_mib":              float64(procStatus(d.pid, "RssAnon:")) / (1 << 20),
+	}
+	maps.Copy(line, use)
+	if r.comparePID > 0 {
+		line["compare_pid"] = r.comparePID
+		for k, v := range other.since(perMinute) {
+			line["compare_"+k] = v
+		}
 	}
 	return line, nil
+}
+
+// procUse is what a process had used at the start of a measurement.
+type procUse struct {
+	pid                 int
+	ticks, sched        float64
+	voluntary, involunt int64
+}
+
+func startProcUse(pid int) procUse {
+	if pid <= 0 {
+		return procUse{}
+	}
+	u := procUse{pid: pid, ticks: procCPU(pid), sched: procSchedCPU(pid)}
+	u.voluntary, u.involunt, _ = procCtxSwitches(pid)
+	return u
+}
+
+// since is the use since start, scaled to a minute by perMinute.
+func (u procUse) since(perMinute float64) map[string]any {
+	vol, invol, threads := procCtxSwitches(u.pid)
+	return map[string]any{
+		// on-CPU time of the live threads in nanoseconds (schedstat): the
+		// figure to compare.
+		"cpu_seconds_per_minute": (procSchedCPU(u.pid) - u.sched) * perMinute,
+		// utime+stime, in 10 ms ticks: coarse over a short run.
+		"cpu_ticks_seconds_per_minute":         (procCPU(u.pid) - u.ticks) * perMinute,
+		"voluntary_ctxt_switches_per_minute":   float64(vol-u.voluntary) * perMinute,
+		"involuntary_ctxt_switches_per_minute": float64(invol-u.involunt) * perMinute,
+		"threads":                              threads,
+		"rss_mib":                              float64(procRSS(u.pid)) / (1 << 20),
+	}
 }
 
 // sleep waits for d or until ctx ends.

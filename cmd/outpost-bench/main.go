@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	viaProber := fs.Bool("prober", false, "bare-client mode: use outpost's HTTP prober instead of a bare net/http client")
 	seedDays := fs.Int("seed-days", 0, "daemon mode: start on a store with this many days of history (writes then land in full pages, as on a long-running server)")
 	subscribers := fs.Int("subscribers", 10000, "fanout mode: confirmed subscribers")
+	comparePID := fs.Int("compare-pid", 0, "idle mode: also measure this `PID` over the same window (another monitor doing the same work, e.g. Gatus with 10 endpoints at 30s)")
 	bare := fs.Bool("bare", true, "daemon mode: also measure a bare net/http client at the same rate (HTTP only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -120,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		r := daemonRun{bin: path, checks: *checks, interval: *interval, duration: *duration,
-			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare, seedDays: *seedDays}
+			kinds: strings.Split(*kinds, ","), behave: *behave, cpuProfile: *profile, bare: *bare, seedDays: *seedDays, comparePID: *comparePID}
 		var line map[string]any
 		switch *mode {
 		case "daemon":
