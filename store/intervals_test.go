@@ -157,13 +157,7 @@ func TestOpenIntervalsAndHeartbeatSurviveReopen(t *testing.T) {
 	if err := db.Heartbeat(at(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db = reopen(t, db, path)
 	defer db.Close()
 	open, err := db.OpenIntervals()
 	if err != nil {

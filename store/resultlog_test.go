@@ -9,6 +9,19 @@ import (
 
 var logT0 = time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
 
+// reopen closes db and opens path again.
+func reopen(t *testing.T, db *DB, path string) *DB {
+	t.Helper()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 func logResult(i int) Result {
 	return Result{Check: "web/home", Time: logT0.Add(time.Duration(i) * time.Second), Outcome: OutcomeUp,
 		Duration: 3 * time.Millisecond, Code: 200, Message: "200 OK", CertExpiry: logT0.Add(90 * 24 * time.Hour)}
@@ -28,14 +41,7 @@ func TestResultLogReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// As after a kill: the database is closed without a commit.
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db = reopen(t, db, path) // as after a kill: closed without a commit
 	if db.Replayed() != 3 {
 		t.Errorf("replayed %d results, want 3", db.Replayed())
 	}

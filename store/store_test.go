@@ -112,13 +112,7 @@ func TestResultsRoundTripAndReopen(t *testing.T) {
 	if err := db.WriteResults(want); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db = reopen(t, db, path)
 	defer db.Close()
 	got, err := db.Results("web/home", t0, t0.Add(time.Hour), 0)
 	if err != nil {
