@@ -154,11 +154,21 @@ func (l *resultLog) truncate() error {
 	return nil
 }
 
+// close closes the log and removes it when every record in it was
+// committed (it was emptied), so a cleanly stopped daemon leaves only
+// outpost.db.
 func (l *resultLog) close() error {
 	if l.f == nil {
 		return nil
 	}
-	return l.f.Close()
+	fi, err := l.f.Stat()
+	if cerr := l.f.Close(); cerr != nil {
+		return cerr
+	}
+	if err == nil && fi.Size() == 0 {
+		return os.Remove(l.path)
+	}
+	return err
 }
 
 func putLogPosition(tx *bolt.Tx, seq uint64) error {

@@ -209,6 +209,13 @@ func TestWriterLogsQuietFlushes(t *testing.T) {
 	if s := w.Stats(); s.Written != uint64(logMaxResults+2) || s.LoggedTotal != 1 {
 		t.Errorf("a flush of %d results: %+v, want them committed, not logged", logMaxResults+1, s)
 	}
+	// A clean stop leaves no log behind.
+	if err := db.log.close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(db.path + LogSuffix); !os.IsNotExist(err) {
+		t.Errorf("an emptied log was left behind: %v", err)
+	}
 }
 
 func FuzzDecodeLogRecord(f *testing.F) {
