@@ -29,8 +29,8 @@ type scheduler struct {
 	queue     dueQueue
 	scheduled map[string]bool // keys in the queue or in flight
 	inflight  int
-	// sleepsUntil is the deadline the deciding goroutine sleeps for; zero
-	// while it is awake or waits for a free worker.
+	// sleepsUntil is the deadline the deciding goroutine last planned to
+	// sleep for; zero while every worker is busy (it waits for one).
 	sleepsUntil time.Time
 	poke        chan struct{} // wakes the deciding goroutine to plan again
 }
@@ -110,11 +110,11 @@ func (s *scheduler) run(ctx context.Context) error {
 			for e := range jobs {
 				c, ok := s.m.checkFor(e.key)
 				if !ok {
-					s.complete(completion{entry: e}, workers)
+					s.complete(completion{entry: e})
 					continue
 				}
 				r := s.m.probeOnce(ctx, c)
-				s.complete(completion{entry: e, check: c, passed: r.Outcome.Passed(), ran: true}, workers)
+				s.complete(completion{entry: e, check: c, passed: r.Outcome.Passed(), ran: true})
 			}
 		})
 	}
@@ -167,13 +167,13 @@ func (s *scheduler) run(ctx context.Context) error {
 // complete files a finished probe: its check's next deadline goes into
 // the heap, and the deciding goroutine is woken only if it must plan
 // again (see scheduler).
-func (s *scheduler) complete(c completion, workers int) {
+func (s *scheduler) complete(c completion) {
 	s.mu.Lock()
 	s.inflight--
-	wake := s.inflight == workers-1 && s.sleepsUntil.IsZero() // it waits for a free worker
+	wake := s.sleepsUntil.IsZero() // it waits for the worker this frees
 	if next, ok := s.next(c); ok {
 		heap.Push(&s.queue, next)
-		wake = wake || s.sleepsUntil.IsZero() || next.due.Before(s.sleepsUntil)
+		wake = wake || next.due.Before(s.sleepsUntil)
 	} else {
 		delete(s.scheduled, c.entry.key)
 	}

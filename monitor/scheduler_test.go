@@ -175,7 +175,7 @@ func TestCompletionWakesTheSchedulerOnlyWhenItMust(t *testing.T) {
 	entry := dueEntry{due: now, key: "c/a", slack: slackFor(30 * time.Second)}
 
 	s.inflight, s.sleepsUntil = 1, now.Add(3*time.Second) // another check is due in 3 s
-	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true}, workers)
+	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true})
 	if poked() {
 		t.Error("a next deadline 30 s away woke the scheduler sleeping for one 3 s away")
 	}
@@ -185,14 +185,14 @@ func TestCompletionWakesTheSchedulerOnlyWhenItMust(t *testing.T) {
 
 	heap.Pop(&s.queue)
 	s.inflight, s.sleepsUntil = 1, now.Add(10*time.Second)
-	s.complete(completion{entry: entry, check: checks[0], passed: false, ran: true}, workers)
+	s.complete(completion{entry: entry, check: checks[0], passed: false, ran: true})
 	if !poked() {
 		t.Error("a retry due in 5 s did not wake the scheduler sleeping for 10 s")
 	}
 
 	heap.Pop(&s.queue)
 	s.inflight, s.sleepsUntil = workers, time.Time{} // every worker busy
-	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true}, workers)
+	s.complete(completion{entry: entry, check: checks[0], passed: true, ran: true})
 	if !poked() {
 		t.Error("a free worker did not wake the scheduler waiting for one")
 	}

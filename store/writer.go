@@ -153,18 +153,14 @@ func (w *Writer) logInline() bool {
 	defer w.flushMu.Unlock()
 	now := time.Now()
 	w.mu.Lock()
-	if !w.idle || w.budget.wait(now) > 0 {
-		w.mu.Unlock()
-		return false
+	b, fits := w.takeForLogLocked()
+	ok = w.idle && w.budget.wait(now) == 0 && fits && !b.empty()
+	if ok {
+		w.budget.spend(now)
 	}
-	w.budget.spend(now)
 	newPeriod := w.logSince.IsZero()
 	w.mu.Unlock()
-	b, fits := w.takeForLog()
-	if !fits || b.empty() {
-		return false
-	}
-	return w.appendLog(lg, b) == nil && !newPeriod
+	return ok && w.appendLog(lg, b) == nil && !newPeriod
 }
 
 // Run writes what is queued at most FlushInterval after it was queued,
@@ -187,7 +183,6 @@ func (w *Writer) Run(ctx context.Context) error {
 	// A first flush after start-up writes anything queued before Run.
 	flushAt := time.Now().Add(w.opts.FlushInterval)
 	var commitAt time.Time // when the log's results are due; zero: none wait
-	defer w.setIdle(false)
 	for {
 		next := earliest(flushAt, commitAt)
 		if next.IsZero() {
@@ -353,6 +348,10 @@ func (w *Writer) step(commit bool) error {
 func (w *Writer) takeForLog() (b Batch, fits bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.takeForLogLocked()
+}
+
+func (w *Writer) takeForLogLocked() (b Batch, fits bool) {
 	if len(w.transitions) > 0 || len(w.pending) > logMaxResults {
 		return Batch{}, false
 	}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,16 +27,11 @@ import (
 // Seeding the subscribers (a sign-up and a confirmation each, two
 // fsyncs) is not measured. CPU and RSS include the sink.
 func benchFanOut(ctx context.Context, n int) (map[string]any, error) {
-	dir, err := os.MkdirTemp("", "outpost-fanout-")
+	db, done, err := tempStore()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
-	if err != nil {
-		return nil, err
-	}
-	defer db.Close()
+	defer done()
 	seedStart := time.Now()
 	if err := seedSubscribers(db, n); err != nil {
 		return nil, err

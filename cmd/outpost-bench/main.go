@@ -275,17 +275,27 @@ func benchHTTP(ctx context.Context, n, concurrency int, d time.Duration) (map[st
 	}, nil
 }
 
-func benchIngest(n int) (map[string]any, error) {
+// tempStore opens a store in a new temporary directory; done closes it
+// and removes the directory.
+func tempStore() (db *store.DB, done func(), err error) {
 	dir, err := os.MkdirTemp("", "outpost-bench-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir)
-	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
+	db, err = store.Open(filepath.Join(dir, store.FileName), store.Options{})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); os.RemoveAll(dir) }, nil
+}
+
+func benchIngest(n int) (map[string]any, error) {
+	db, done, err := tempStore()
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer done()
 	w := store.NewWriter(db, store.WriterOptions{})
 	base := time.Now()
 	start := time.Now()
